@@ -1,0 +1,160 @@
+"""``setup()``: the first call of every chapter, plus the ``COURSE_SCALE`` switch and the version check."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from course_lib.paths import REQUIREMENTS_PATH
+
+SCALES = ("small", "full")
+
+_PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)")
+
+
+@dataclass(frozen=True)
+class CourseEnv:
+    """What ``setup()`` configured: the seed, the scale and the main library versions."""
+
+    seed: int
+    scale: str
+    python: str
+    tensorflow: str
+    keras: str
+    gpus: int
+
+    def summary(self) -> str:
+        """One line, as ``setup()`` prints it."""
+        device = f"{self.gpus} GPU(s)" if self.gpus else "CPU only (no GPU found; every chapter is sized for a CPU)"
+        return (
+            f"course_lib ready: Python {self.python} | TensorFlow {self.tensorflow} | Keras {self.keras} | "
+            f"{device} | COURSE_SCALE={self.scale} | seed={self.seed}"
+        )
+
+
+def scale() -> str:
+    """The size of the course's runs: ``"small"`` (default, minutes on a 2-core CPU) or ``"full"``.
+
+    Read from the environment variable ``COURSE_SCALE`` each time it is called.
+    """
+    value = os.environ.get("COURSE_SCALE", "small").strip().lower() or "small"
+    if value not in SCALES:
+        raise ValueError(
+            f"COURSE_SCALE must be one of {SCALES}, got {os.environ['COURSE_SCALE']!r}. "
+            "Unset it (the default is 'small') or set it with, e.g., `export COURSE_SCALE=full`."
+        )
+    return value
+
+
+def scaled(small, full):
+    """Return ``small`` at ``COURSE_SCALE=small`` and ``full`` at ``COURSE_SCALE=full``.
+
+    Example: ``epochs = course_lib.scaled(small=3, full=20)``.
+    """
+    return small if scale() == "small" else full
+
+
+def read_pins(path: Path = REQUIREMENTS_PATH) -> dict[str, str]:
+    """The ``name==version`` pins of a requirements file, as ``{normalised name: version}``."""
+    pins = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        match = _PIN.match(line)
+        if match:
+            pins[_normalise(match.group(1))] = match.group(2)
+    return pins
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def check_versions(pins: dict[str, str] | None = None) -> list[str]:
+    """Compare installed packages with the pins; return one line per difference (empty when all match).
+
+    ``pins`` defaults to the pins of the course's requirements.txt (none when that file is absent).
+    """
+    if pins is None:
+        pins = read_pins() if REQUIREMENTS_PATH.exists() else {}
+    problems = []
+    for name, wanted in sorted(pins.items()):
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            problems.append(f"{name}: not installed (pinned {wanted})")
+            continue
+        if installed != wanted:
+            problems.append(f"{name}: {installed} installed, {wanted} pinned")
+    return problems
+
+
+def quiet_tensorflow() -> None:
+    """Silence TensorFlow's Python and C++ logging as far as environment variables allow.
+
+    Must run before TensorFlow is imported to take full effect; ``setup()`` calls it first.
+    (The CUDA-stub lines that the full ``tensorflow`` wheel prints at import on a machine without a GPU
+    ignore every variable; the notebook runner, ``course run``, keeps them out of the committed outputs.)
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def setup(seed: int = 0, verbose: bool = True) -> None:
+    """Prepare a chapter: quiet logs, seeds, deterministic ops, offline NLTK data, version check.
+
+    Args:
+        seed: seeds Python's ``random``, NumPy and TensorFlow (``keras.utils.set_random_seed``).
+        verbose: print the version check (only when something differs) and a one-line summary.
+
+    Raises:
+        TypeError: ``seed`` is not a non-negative ``int``.
+        ValueError: ``COURSE_SCALE`` is set to something other than ``small`` or ``full``.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise TypeError(f"setup(seed=...) takes a non-negative int, got {seed!r}. Example: setup(seed=0).")
+    chosen_scale = scale()
+    quiet_tensorflow()
+
+    import keras
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+    from course_lib import text
+
+    text.use_course_nltk_data()
+
+    env = describe(seed)
+    if verbose:
+        problems = check_versions()
+        if problems:
+            print(
+                "Version check: these packages differ from requirements.txt, so numbers may differ "
+                "from the committed outputs:\n  " + "\n  ".join(problems) + "\n"
+                "Fix: python -m pip install -r requirements.txt",
+                file=sys.stdout,
+            )
+        print(env.summary())
+
+
+def describe(seed: int = 0) -> CourseEnv:
+    """The ``CourseEnv`` that ``setup(seed)`` would report, without changing any state beyond importing TF."""
+    quiet_tensorflow()
+    import keras
+    import tensorflow as tf
+
+    return CourseEnv(
+        seed=seed,
+        scale=scale(),
+        python=".".join(platform.python_version_tuple()[:2]),
+        tensorflow=tf.__version__,
+        keras=keras.__version__,
+        gpus=len(tf.config.list_physical_devices("GPU")),
+    )

@@ -1,0 +1,114 @@
+"""Find the data files that pinned packages ship, and check them against ``data/MANIFEST``.
+
+Each MANIFEST line is ``name  sha256  package==version  path-inside-the-package``. ``verified_path(name)``
+returns the file's path after checking that the package is installed and the file's sha256 matches.
+A file is hashed once per process (keyed by its path, size and modification time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from course_lib.paths import MANIFEST_PATH
+
+
+@dataclass(frozen=True)
+class Source:
+    """One MANIFEST entry."""
+
+    name: str
+    sha256: str
+    package: str
+    version: str
+    path: str
+
+    @property
+    def pin(self) -> str:
+        return f"{self.package}=={self.version}"
+
+
+_checked: dict[tuple[str, int, int], str] = {}
+
+
+def read_manifest(path: Path = MANIFEST_PATH) -> dict[str, Source]:
+    """Parse a MANIFEST file into ``{name: Source}``; a malformed line raises ``ValueError`` naming it."""
+    sources = {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split()
+        if len(fields) != 4 or "==" not in fields[2] or len(fields[1]) != 64:
+            raise ValueError(
+                f"{path}, line {number}: expected 'name sha256 package==version path', got {line!r}"
+            )
+        name, digest, pin, file_path = fields
+        package, version = pin.split("==", 1)
+        sources[name] = Source(name, digest.lower(), package, version, file_path)
+    return sources
+
+
+def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
+    """The hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def locate(source: Source) -> Path:
+    """The installed path of ``source``'s file.
+
+    Raises:
+        FileNotFoundError: the package is not installed, or installed without that file. The message
+            names the package and version to install.
+    """
+    fix = f"Fix: python -m pip install {source.pin}   (or: python -m pip install -r requirements.txt)"
+    try:
+        dist = metadata.distribution(source.package)
+    except metadata.PackageNotFoundError:
+        raise FileNotFoundError(
+            f"The data '{source.name}' comes from the package {source.pin}, which is not installed.\n{fix}"
+        ) from None
+    file_path = Path(dist.locate_file(source.path))
+    if not file_path.is_file():
+        raise FileNotFoundError(
+            f"The data '{source.name}' should be at {file_path}, shipped by {source.pin} "
+            f"(installed: {source.package}=={dist.version}), but that file is missing.\n"
+            f"Fix: python -m pip install --force-reinstall {source.pin}"
+        )
+    return file_path
+
+
+def verify(source: Source, file_path: Path) -> None:
+    """Check ``file_path`` against ``source.sha256``; ``ValueError`` with the fix when it differs."""
+    stat = file_path.stat()
+    key = (str(file_path), stat.st_size, stat.st_mtime_ns)
+    if key not in _checked:
+        _checked[key] = sha256_of(file_path)
+    actual = _checked[key]
+    if actual != source.sha256:
+        try:
+            installed = metadata.version(source.package)
+        except metadata.PackageNotFoundError:
+            installed = "unknown"
+        raise ValueError(
+            f"The data '{source.name}' at {file_path} has sha256 {actual}, but data/MANIFEST expects "
+            f"{source.sha256} from {source.pin} (installed: {source.package}=={installed}). The file was "
+            f"altered or another version is installed.\nFix: python -m pip install --force-reinstall {source.pin}"
+        )
+
+
+def verified_path(name: str, manifest: Path = MANIFEST_PATH) -> Path:
+    """The path of MANIFEST entry ``name``, after checking the package is installed and the sha256 matches."""
+    sources = read_manifest(manifest)
+    if name not in sources:
+        raise KeyError(f"No data source named {name!r} in {manifest}; known: {', '.join(sorted(sources))}")
+    source = sources[name]
+    file_path = locate(source)
+    verify(source, file_path)
+    return file_path
