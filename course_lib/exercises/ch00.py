@@ -1,0 +1,109 @@
+"""Chapter 00 exercises: a first taste of the exercise engine, on MNIST-shaped data."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from course_lib.exercises.core import Incorrect, Problem, call
+
+
+class PixelCount(Problem):
+    title = "How many numbers describe one 28x28 MNIST image?"
+    answer_name = "num_pixels"
+    hints = (
+        "An MNIST image is a grid of 28 rows and 28 columns, one grey level per cell.",
+        "Rows times columns: 28 * 28.",
+    )
+    solution_code = """
+num_pixels = 28 * 28   # 784: the length of the vector a dense layer sees after Flatten()
+"""
+
+    def check_answer(self, answer):
+        if isinstance(answer, bool) or not isinstance(answer, numbers.Integral):
+            raise Incorrect(f"expected a whole number (int), got {type(answer).__name__} {answer!r}")
+        if answer == 28 + 28:
+            raise Incorrect("56 is 28 + 28: a grid has rows TIMES columns cells")
+        if answer == 28:
+            raise Incorrect("28 is one side of the image; count every cell of the 28x28 grid")
+        if answer == 28 * 28 * 3:
+            raise Incorrect("MNIST images are greyscale: one number per pixel, not three (RGB)")
+        if answer != 784:
+            raise Incorrect(f"{answer} is not the number of cells in a 28x28 grid")
+        return "784 numbers; Flatten() turns each image into a vector of this length."
+
+
+class ToUnitRange(Problem):
+    title = "Scale uint8 images (0..255) to float32 values in [0, 1]"
+    answer_name = "to_unit_range"
+    hints = (
+        "Divide by the largest possible pixel value, 255, with true division `/`.",
+        "Keras works in float32: `images.astype('float32') / 255.0`.",
+    )
+    solution_code = """
+import numpy as np
+
+def to_unit_range(images):
+    return images.astype(np.float32) / 255.0
+"""
+
+    def check_answer(self, answer):
+        images = np.array([[[0, 51, 255], [128, 7, 200]]], dtype=np.uint8)
+        before = images.copy()
+        result = call(answer, images)
+        if not isinstance(result, np.ndarray):
+            raise Incorrect(f"expected a NumPy array back, got {type(result).__name__}")
+        if not np.array_equal(images, before):
+            raise Incorrect("your function changed the input array; return a new array instead")
+        if result.shape != images.shape:
+            raise Incorrect(f"the shape changed from {images.shape} to {result.shape}; scale every pixel in place")
+        if not np.issubdtype(result.dtype, np.floating):
+            if result.max() <= 1:
+                raise Incorrect("the result holds whole numbers only (0 or 1): use true division `/`, not `//`")
+            raise Incorrect(f"values still run up to {result.max()}: divide by 255, and return float32")
+        if result.max() > 1.0 + 1e-6:
+            raise Incorrect(f"the largest value is {result.max():g}; divide by 255 so that 255 becomes 1.0")
+        if not np.allclose(result, images / 255.0, atol=1e-6):
+            raise Incorrect("values differ from pixel / 255 (is 0 still 0 and 255 exactly 1.0?)")
+        if result.dtype != np.float32:
+            raise Incorrect(f"values are right but the dtype is {result.dtype}: Keras works in float32, "
+                            "so use .astype('float32')")
+        return None
+
+
+class CountPerClass(Problem):
+    title = "Count how many images each digit 0..9 has"
+    answer_name = "count_per_class"
+    hints = (
+        "Return 10 numbers: position d holds how many labels equal d, even when a digit never occurs.",
+        "`np.bincount(labels, minlength=10)` does it in one call.",
+    )
+    solution_code = """
+import numpy as np
+
+def count_per_class(labels):
+    return np.bincount(labels, minlength=10)
+"""
+
+    def check_answer(self, answer):
+        labels = np.array([3, 1, 3, 0, 7, 3, 1, 8, 8, 0], dtype=np.uint8)  # no 9: the length trap
+        result = call(answer, labels)
+        if isinstance(result, dict):
+            raise Incorrect("you returned a dict; return a list or array of 10 counts, index = digit")
+        counts = np.asarray(result)
+        if counts.ndim != 1:
+            raise Incorrect(f"expected a flat sequence of 10 counts, got shape {counts.shape}")
+        if np.array_equal(np.sort(counts), np.unique(labels)):
+            raise Incorrect("you returned the distinct labels, not how often each occurs")
+        if len(counts) != 10:
+            raise Incorrect(f"you returned {len(counts)} counts for labels without a 9; always return 10 "
+                            "(hint: minlength)")
+        expected = np.bincount(labels, minlength=10)
+        if not np.array_equal(counts, expected):
+            raise Incorrect(f"for labels {labels.tolist()} the counts should be {expected.tolist()}, "
+                            f"got {counts.tolist()}")
+        return None
+
+
+PROBLEMS = [PixelCount, ToUnitRange, CountPerClass]

@@ -1,0 +1,233 @@
+"""Chapter 01 exercises: Python and NumPy for AI."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course_lib.exercises.core import Incorrect, Problem, call
+
+
+def _array(result, what: str) -> np.ndarray:
+    if not isinstance(result, np.ndarray):
+        raise Incorrect(f"{what} should be a NumPy array, got {type(result).__name__}")
+    return result
+
+
+def _mean_of(tracker):
+    try:
+        return tracker.mean
+    except AttributeError:
+        raise Incorrect("the object has no `mean`: add an attribute or a @property named mean") from None
+    except Exception as error:  # noqa: BLE001 - e.g. ZeroDivisionError before the first update
+        raise Incorrect(f"reading .mean raised {type(error).__name__}: {error}") from None
+
+
+class WordCounts(Problem):
+    title = "Count words: a dict from lower-cased word to count"
+    answer_name = "word_counts"
+    hints = (
+        "Lower-case the text, split it on whitespace with `.split()`, then count each word in a dict.",
+        "`counts[word] = counts.get(word, 0) + 1` inside a for loop; or `collections.Counter(words)`.",
+    )
+    solution_code = """
+def word_counts(text):
+    counts = {}
+    for word in text.lower().split():
+        counts[word] = counts.get(word, 0) + 1
+    return counts
+"""
+
+    def check_answer(self, answer):
+        text = "The movie was great and the acting was GREAT\nthe end"
+        expected = {"the": 3, "movie": 1, "was": 2, "great": 2, "and": 1, "acting": 1, "end": 1}
+        result = call(answer, text)
+        if not isinstance(result, dict):
+            raise Incorrect(f"expected a dict (word -> count), got {type(result).__name__}")
+        if all(isinstance(k, str) and len(k) == 1 for k in result):
+            raise Incorrect("your keys are single characters: split the text into words with .split() "
+                            "instead of looping over the string")
+        if "The" in result or "GREAT" in result:
+            raise Incorrect("'The' and 'the' are counted apart: lower-case the text first with .lower()")
+        if dict(result) != expected:
+            raise Incorrect(f"for {text!r} expected {expected}, got {dict(result)}")
+        if call(answer, "") != {}:
+            raise Incorrect("an empty text should give an empty dict")
+        return None
+
+
+class Relu(Problem):
+    title = "ReLU on a whole array, without a Python loop"
+    answer_name = "relu"
+    hints = (
+        "ReLU keeps positive values and turns negative ones into 0: relu(x) = max(0, x), element by element.",
+        "Python's max() compares whole objects; NumPy's `np.maximum(x, 0)` works element by element and "
+        "returns a new array.",
+    )
+    solution_code = """
+import numpy as np
+
+def relu(x):
+    return np.maximum(x, 0)
+"""
+
+    def check_answer(self, answer):
+        x = np.array([[-2.0, -0.5, 0.0], [0.5, 3.0, -7.0]])
+        before = x.copy()
+        result = _array(call(answer, x), "relu(x)")
+        if not np.array_equal(x, before):
+            raise Incorrect("your function changed its input (x[x < 0] = 0 writes into x): return a new array, "
+                            "e.g. with np.maximum(x, 0)")
+        if result.shape != x.shape:
+            raise Incorrect(f"relu must keep the shape: input {x.shape}, output {result.shape}")
+        if np.allclose(result, np.abs(x)):
+            raise Incorrect("negative values became positive (that is abs); ReLU sets them to 0")
+        if not np.allclose(result, np.maximum(x, 0)):
+            raise Incorrect(f"for {x.tolist()} expected {np.maximum(x, 0).tolist()}, got {result.tolist()}")
+        big = np.linspace(-1, 1, 10_001)
+        if not np.allclose(call(answer, big), np.maximum(big, 0)):
+            raise Incorrect("wrong on a 1-D array of 10,001 values")
+        return None
+
+
+class Standardize(Problem):
+    title = "Standardise each column (feature) to mean 0 and standard deviation 1"
+    answer_name = "standardize"
+    hints = (
+        "Rows are examples, columns are features: take the mean and std of each column, `axis=0`.",
+        "`(X - X.mean(axis=0)) / X.std(axis=0)`: the (d,) statistics broadcast over the (n, d) array.",
+    )
+    solution_code = """
+def standardize(X):
+    return (X - X.mean(axis=0)) / X.std(axis=0)
+"""
+
+    def check_answer(self, answer):
+        X = np.array([[1.0, 200.0], [2.0, 400.0], [3.0, 900.0], [6.0, 500.0]])
+        result = _array(call(answer, X.copy()), "standardize(X)")
+        if result.shape != X.shape:
+            raise Incorrect(f"the shape changed from {X.shape} to {result.shape}")
+        if np.allclose(result, (X - X.mean()) / X.std()):
+            raise Incorrect("you used one mean and std for the whole array; each column needs its own: axis=0")
+        if np.allclose(result, (X - X.mean(axis=1, keepdims=True)) / X.std(axis=1, keepdims=True)):
+            raise Incorrect("you standardised each row (axis=1); features are columns: axis=0")
+        if np.allclose(result, X - X.mean(axis=0)):
+            raise Incorrect("the columns have mean 0 but not std 1: also divide by X.std(axis=0)")
+        expected = (X - X.mean(axis=0)) / X.std(axis=0)
+        if not np.allclose(result, expected):
+            raise Incorrect(f"column means {np.round(result.mean(axis=0), 3).tolist()} and stds "
+                            f"{np.round(result.std(axis=0), 3).tolist()}; expected 0 and 1 in each column")
+        return None
+
+
+class OneHot(Problem):
+    title = "One-hot encode integer labels"
+    answer_name = "one_hot"
+    hints = (
+        "The result has one row per label and `num_classes` columns; row i has a single 1, in column labels[i].",
+        "`np.eye(num_classes)[labels]` picks row labels[i] of the identity matrix for each label.",
+    )
+    solution_code = """
+import numpy as np
+
+def one_hot(labels, num_classes):
+    return np.eye(num_classes, dtype=np.float32)[labels]
+"""
+
+    def check_answer(self, answer):
+        labels = np.array([2, 0, 1, 2])
+        result = _array(call(answer, labels, 5), "one_hot(labels, num_classes)")
+        expected = np.eye(5)[labels]
+        if result.shape == (5, 4):
+            raise Incorrect("the result is transposed: one ROW per label, one column per class")
+        if result.shape == (4, 3):
+            raise Incorrect("you used labels.max() + 1 columns; use num_classes (a class may be missing "
+                            "from a batch)")
+        if result.shape != expected.shape:
+            raise Incorrect(f"for 4 labels and 5 classes expected shape (4, 5), got {result.shape}")
+        if not np.array_equal(result, expected):
+            raise Incorrect(f"for labels {labels.tolist()} expected {expected.astype(int).tolist()}, "
+                            f"got {result.tolist()}")
+        return None
+
+
+class RunningMean(Problem):
+    title = "A class that keeps a running mean"
+    answer_name = "RunningMean"
+    hints = (
+        "Store what you need in `self` inside `__init__` (a count and a total), update them in `update`, "
+        "and compute the mean from them.",
+        "Create the state in `__init__`, not as class attributes, or every object shares it. "
+        "A `@property` named `mean` returns `self.total / self.count`.",
+    )
+    solution_code = """
+class RunningMean:
+    def __init__(self):
+        self.count = 0
+        self.total = 0.0
+
+    def update(self, value):
+        self.count += 1
+        self.total += value
+
+    @property
+    def mean(self):
+        return self.total / self.count if self.count else 0.0
+"""
+
+    def check_answer(self, answer):
+        if not isinstance(answer, type):
+            raise Incorrect(f"expected a class, got {type(answer).__name__}; pass RunningMean itself")
+        first = call(answer)
+        if not hasattr(first, "update"):
+            raise Incorrect("the class needs a method update(value)")
+        empty = _mean_of(first)
+        if callable(empty):
+            raise Incorrect("make `mean` a value (an attribute or a @property), so that tracker.mean works "
+                            "without parentheses")
+        if empty != 0:
+            raise Incorrect(f"before any update the mean should be 0.0, got {empty!r}")
+        for value in (4.0, 8.0, 6.0, 2.0):
+            call(first.update, value)
+        mean = _mean_of(first)
+        if np.isclose(mean, 3.75) or np.isclose(mean, 4.0):  # mean = (mean + value) / 2, from 0 or from 4
+            raise Incorrect("(mean + value) / 2 weights recent values more; keep a count and a total")
+        if not np.isclose(mean, 5.0):
+            raise Incorrect(f"after 4, 8, 6, 2 the mean should be 5.0, got {mean!r}")
+        second = call(answer)
+        call(second.update, 10.0)
+        if not np.isclose(_mean_of(second), 10.0) or not np.isclose(_mean_of(first), 5.0):
+            raise Incorrect("two RunningMean objects share their data: create the state in __init__ "
+                            "(self.values = [] there, not as a class attribute)")
+        return None
+
+
+class PairwiseSquaredDistances(Problem):
+    title = "All squared distances between two sets of points, by broadcasting"
+    answer_name = "pairwise_sq_dists"
+    hints = (
+        "Give A a new axis so it is (n, 1, d) and B so it is (1, m, d); their difference broadcasts to (n, m, d).",
+        "`((A[:, None, :] - B[None, :, :]) ** 2).sum(axis=-1)` has shape (n, m).",
+    )
+    solution_code = """
+def pairwise_sq_dists(A, B):
+    return ((A[:, None, :] - B[None, :, :]) ** 2).sum(axis=-1)
+"""
+
+    def check_answer(self, answer):
+        A = np.array([[0.0, 0.0], [1.0, 2.0], [3.0, -1.0]])
+        B = np.array([[1.0, 1.0], [-2.0, 0.5]])
+        expected = ((A[:, None, :] - B[None, :, :]) ** 2).sum(axis=-1)
+        result = _array(call(answer, A, B), "pairwise_sq_dists(A, B)")
+        if result.shape == (2, 3):
+            raise Incorrect("the result is (m, n); row i should hold the distances from A[i]: shape (n, m)")
+        if result.shape != (3, 2):
+            raise Incorrect(f"for A of shape {A.shape} and B of shape {B.shape} expected shape (3, 2), "
+                            f"got {result.shape}")
+        if np.allclose(result, np.sqrt(expected)):
+            raise Incorrect("these are distances, not SQUARED distances: leave out the square root")
+        if not np.allclose(result, expected):
+            raise Incorrect(f"expected {expected.tolist()}, got {np.round(result, 4).tolist()}")
+        return None
+
+
+PROBLEMS = [WordCounts, Relu, Standardize, OneHot, RunningMean, PairwiseSquaredDistances]
