@@ -180,8 +180,8 @@ class Problem:
         return (f"write `{self.answer_name}`, replacing the `...`, then run the check again. "
                 f"Stuck? ex.{self.question}.hint()")
 
-    def check(self, answer=Ellipsis) -> bool:
-        """Check ``answer``, print the verdict, record it in the progress file; True when correct."""
+    def check(self, answer=Ellipsis) -> None:
+        """Check ``answer``, print the verdict and record it in the progress file."""
         outcome = self.evaluate(answer)
         label = {CORRECT: "Correct", INCORRECT: "Incorrect", NOT_ATTEMPTED: "Not attempted yet"}[outcome.status]
         text = f"{label}: {outcome.message}" if outcome.message else label
@@ -190,7 +190,6 @@ class Problem:
             record(self.chapter_id, self.question, outcome.status)
         except (OSError, ValueError) as error:
             print(f"(progress not saved: {error})", file=sys.stdout)
-        return outcome.correct
 
     def hint(self, level: int = 1) -> None:
         """Print hint number ``level`` (1 is the gentlest)."""

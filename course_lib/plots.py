@@ -1,0 +1,108 @@
+"""Pictures the chapters share: training curves from a Keras ``History`` and a confusion matrix.
+
+Each function draws on a new figure (or the ``ax`` you pass), titles it, labels its axes and returns
+the matplotlib object, so a notebook shows it and a test can inspect it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+
+def _history_dict(history) -> dict[str, list[float]]:
+    """``{metric: values per epoch}`` from a Keras ``History`` or a plain dict."""
+    data = getattr(history, "history", history)
+    if not isinstance(data, Mapping):
+        raise TypeError(
+            f"expected a keras History (the return value of model.fit) or a dict of lists, got "
+            f"{type(history).__name__}"
+        )
+    if not data:
+        raise ValueError("the history is empty: did model.fit run for at least one epoch?")
+    return {str(k): list(map(float, v)) for k, v in data.items()}
+
+
+def plot_history(history, metrics: Sequence[str] | None = None, title: str = "Training curves"):
+    """One panel per metric: the training curve and, when present, the validation curve (``val_<metric>``).
+
+    Args:
+        history: the ``History`` that ``model.fit`` returns, or a dict such as ``{"loss": [...], "val_loss": [...]}``.
+        metrics: which metrics to draw (default: every key without the ``val_`` prefix, e.g. loss, accuracy).
+        title: the figure's title.
+
+    Returns:
+        The matplotlib ``Figure``; ``fig.axes[i]`` is the panel of ``metrics[i]``.
+
+    Raises:
+        TypeError / ValueError: not a history, empty, an unknown metric, or curves of different lengths.
+    """
+    import matplotlib.pyplot as plt
+
+    data = _history_dict(history)
+    if metrics is None:
+        metrics = [k for k in data if not k.startswith("val_")]
+    metrics = list(metrics)
+    unknown = [m for m in metrics if m not in data]
+    if unknown:
+        raise ValueError(f"no metric {unknown} in the history; it has {sorted(data)}")
+    for metric in metrics:
+        val = data.get(f"val_{metric}")
+        if val is not None and len(val) != len(data[metric]):
+            raise ValueError(f"'{metric}' has {len(data[metric])} epochs but 'val_{metric}' has {len(val)}")
+
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        epochs = np.arange(1, len(data[metric]) + 1)
+        ax.plot(epochs, data[metric], marker="o", label="training")
+        if f"val_{metric}" in data:
+            ax.plot(epochs, data[f"val_{metric}"], marker="o", label="validation")
+        ax.set_title(metric)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(y_true, y_pred, labels: Sequence | None = None, normalize: str | None = None,
+                          title: str = "Confusion matrix", ax=None):
+    """The confusion matrix of ``y_pred`` against ``y_true`` (rows: true class, columns: predicted).
+
+    A thin layer over scikit-learn's ``ConfusionMatrixDisplay`` that checks its inputs and labels the plot.
+
+    Args:
+        y_true, y_pred: class labels, 1-D, same length ``(n,)``.
+        labels: display names of the classes, in the order of the sorted class values.
+        normalize: ``None`` (counts), ``"true"`` (each row sums to 1), ``"pred"`` or ``"all"``.
+        ax: an existing matplotlib ``Axes`` to draw on.
+
+    Returns:
+        The matplotlib ``Axes``.
+    """
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.ndim != 1 or y_pred.ndim != 1:
+        raise ValueError(
+            f"y_true and y_pred must be 1-D label arrays, got shapes {y_true.shape} and {y_pred.shape}. "
+            "For predicted probabilities, take y_pred = probs.argmax(axis=1) first."
+        )
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)}")
+    if normalize not in (None, "true", "pred", "all"):
+        raise ValueError(f"normalize must be None, 'true', 'pred' or 'all', got {normalize!r}")
+    classes = np.union1d(y_true, y_pred)
+    if labels is not None and len(labels) != len(classes):
+        raise ValueError(f"{len(labels)} labels given for {len(classes)} classes {classes.tolist()}")
+    display = ConfusionMatrixDisplay.from_predictions(
+        y_true, y_pred, labels=classes, display_labels=labels, normalize=normalize, ax=ax,
+        colorbar=False, values_format=".2f" if normalize else "d",
+    )
+    display.ax_.set_title(title)
+    display.ax_.set_xlabel("predicted class")
+    display.ax_.set_ylabel("true class")
+    return display.ax_
