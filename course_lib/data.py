@@ -45,15 +45,18 @@ _SPACES = re.compile(r"[ \t]{2,}")
 
 # --------------------------------------------------------------------------------------------- helpers
 def _stratified_split(y: np.ndarray, test_size: int, val_size: int = 0) -> tuple[np.ndarray, ...]:
-    """Indices ``(train, [val,] test)`` of a stratified split with ``SPLIT_SEED``; each sorted."""
+    """Indices ``(train, [val,] test)`` of a stratified split with ``SPLIT_SEED``, each in shuffled order.
+
+    (The source files are grouped by label; shuffled order keeps e.g. Keras' ``validation_split``, which takes
+    the last examples, from seeing a single class.)"""
     from sklearn.model_selection import train_test_split
 
     index = np.arange(len(y))
     rest, test = train_test_split(index, test_size=test_size, stratify=y, random_state=SPLIT_SEED)
     if not val_size:
-        return np.sort(rest), np.sort(test)
+        return rest, test
     train, val = train_test_split(rest, test_size=val_size, stratify=y[rest], random_state=SPLIT_SEED)
-    return np.sort(train), np.sort(val), np.sort(test)
+    return train, val, test
 
 
 def clean_review(text: str) -> str:

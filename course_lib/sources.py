@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from course_lib.paths import MANIFEST_PATH
+from course_lib import paths
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,11 @@ class Source:
 _checked: dict[tuple[str, int, int], str] = {}
 
 
-def read_manifest(path: Path = MANIFEST_PATH) -> dict[str, Source]:
-    """Parse a MANIFEST file into ``{name: Source}``; a malformed line raises ``ValueError`` naming it."""
+def read_manifest(path: Path | None = None) -> dict[str, Source]:
+    """Parse a MANIFEST file (default ``data/MANIFEST``) into ``{name: Source}``.
+
+    A malformed line raises ``ValueError`` naming it."""
+    path = paths.MANIFEST_PATH if path is None else path
     sources = {}
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         line = line.strip()
@@ -103,11 +106,11 @@ def verify(source: Source, file_path: Path) -> None:
         )
 
 
-def verified_path(name: str, manifest: Path = MANIFEST_PATH) -> Path:
+def verified_path(name: str, manifest: Path | None = None) -> Path:
     """The path of MANIFEST entry ``name``, after checking the package is installed and the sha256 matches."""
     sources = read_manifest(manifest)
     if name not in sources:
-        raise KeyError(f"No data source named {name!r} in {manifest}; known: {', '.join(sorted(sources))}")
+        raise KeyError(f"No data source named {name!r} in the manifest; known: {', '.join(sorted(sources))}")
     source = sources[name]
     file_path = locate(source)
     verify(source, file_path)

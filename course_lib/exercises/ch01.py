@@ -230,4 +230,4 @@ def pairwise_sq_dists(A, B):
         return None
 
 
-PROBLEMS = [WordCounts, Relu, Standardize, OneHot, RunningMean, PairwiseSquaredDistances]
+PROBLEMS = [WordCounts, RunningMean, Relu, Standardize, OneHot, PairwiseSquaredDistances]
