@@ -149,7 +149,7 @@ def load_imdb():
     """The 25,000 IMDB reviews of the standard IMDB training set, HTML removed, split 17,500 / 2,500 / 5,000.
 
     The split is stratified (exactly half positive in each part) with ``SPLIT_SEED``. (The original set
-    repeats 96 reviews word for word; a few such copies can fall in different parts.)
+    repeats about a hundred reviews word for word; a few such copies fall in different parts.)
 
     Returns:
         ``((x_train, y_train), (x_val, y_val), (x_test, y_test))``: texts as object arrays of ``str``,
