@@ -11,6 +11,7 @@ Progress is recorded in a JSON file outside the repository: ``$COURSE_PROGRESS``
 
 from __future__ import annotations
 
+import dis
 import json
 import os
 import sys
@@ -45,14 +46,14 @@ class Outcome:
 
 
 # --------------------------------------------------------------------------------------------- helpers
-def _placeholder_code():
-    def stub(*args, **kwargs):
-        ...
-
-    return stub.__code__.co_code
+_STUB_OPS = {"RESUME", "NOP", "LOAD_CONST", "RETURN_VALUE", "RETURN_CONST"}
 
 
-_STUB_CODE = _placeholder_code()
+def _is_stub_function(function) -> bool:
+    """True when the function's body does nothing but return None (``...``, ``pass``, a docstring)."""
+    instructions = list(dis.get_instructions(function))
+    return all(i.opname in _STUB_OPS for i in instructions) and all(
+        i.argval is None for i in instructions if i.opname in ("LOAD_CONST", "RETURN_CONST"))
 
 
 def is_placeholder(answer) -> bool:
@@ -62,8 +63,7 @@ def is_placeholder(answer) -> bool:
         return True
     if isinstance(answer, type):
         return not [name for name in vars(answer) if not (name.startswith("__") and name.endswith("__"))]
-    code = getattr(answer, "__code__", None)
-    return isinstance(answer, types.FunctionType) and code is not None and code.co_code == _STUB_CODE
+    return isinstance(answer, types.FunctionType) and _is_stub_function(answer)
 
 
 def call(function, *args, **kwargs):

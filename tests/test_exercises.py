@@ -1,0 +1,229 @@
+"""Every exercise checker, both ways: the reference solution passes, plausible wrong answers fail with a
+useful message; plus the engine itself (placeholders, crashes, hints, progress file)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from course_lib.exercises import (
+    CORRECT, INCORRECT, NOT_ATTEMPTED, available_chapters, chapter, progress_path, read_progress,
+)
+
+
+@pytest.fixture(autouse=True)
+def private_progress(tmp_path, monkeypatch):
+    path = tmp_path / "progress.json"
+    monkeypatch.setenv("COURSE_PROGRESS", str(path))
+    return path
+
+
+def reference(problem):
+    """The learner-facing solution code, executed: the object it defines."""
+    namespace = {}
+    exec(problem.solution_code, namespace)
+    return namespace[problem.answer_name]
+
+
+ALL_PROBLEMS = [(c, p.question) for c in available_chapters() for p in chapter(c).problems]
+
+
+@pytest.mark.parametrize("chapter_id, question", ALL_PROBLEMS)
+def test_reference_solution_passes(chapter_id, question):
+    problem = getattr(chapter(chapter_id), question)
+    outcome = problem.evaluate(reference(problem))
+    assert outcome.status == CORRECT, outcome.message
+
+
+@pytest.mark.parametrize("chapter_id, question", ALL_PROBLEMS)
+def test_every_problem_is_documented(chapter_id, question):
+    problem = getattr(chapter(chapter_id), question)
+    assert problem.title and problem.answer_name and problem.hints and problem.solution_code.strip()
+
+
+# ------------------------------------------------------------------------------ plausible wrong answers
+class SharedRunningMean:  # state as a class attribute: every object shares it
+    values = []
+
+    def update(self, value):
+        self.values.append(value)
+
+    @property
+    def mean(self):
+        return sum(self.values) / len(self.values) if self.values else 0.0
+
+
+class HalvingRunningMean:  # mean = (mean + value) / 2
+    def __init__(self):
+        self.mean = 0.0
+
+    def update(self, value):
+        self.mean = (self.mean + value) / 2
+
+
+class MethodRunningMean:  # mean() as a method
+    def __init__(self):
+        self.values = []
+
+    def update(self, value):
+        self.values.append(value)
+
+    def mean(self):
+        return float(np.mean(self.values))
+
+
+class CrashingRunningMean:  # mean divides by zero before the first update
+    def __init__(self):
+        self.total, self.count = 0.0, 0
+
+    def update(self, value):
+        self.total += value
+        self.count += 1
+
+    @property
+    def mean(self):
+        return self.total / self.count
+
+
+def _relu_in_place(x):
+    x[x < 0] = 0
+    return x
+
+
+WRONG = {
+    ("00", "q1"): [(56, "rows TIMES columns"), (28, "one side"), (2352, "greyscale"), ("784", "whole number"),
+                   (700, "not the number of cells")],
+    ("00", "q2"): [(lambda im: im // 255, "true division"), (lambda im: im / 255.0, "float32"),
+                   (lambda im: im, "divide by 255"), (lambda im: im.astype("float32") / 256, "differ"),
+                   (lambda im: (im / 255.0).astype("float32").ravel(), "shape changed")],
+    ("00", "q3"): [(lambda y: np.bincount(y), "always return 10"), (lambda y: np.unique(y), "distinct labels"),
+                   (lambda y: dict(zip(*np.unique(y, return_counts=True))), "dict"),
+                   (lambda y: np.bincount(y, minlength=10) / len(y), "counts should be")],
+    ("01", "q1"): [(lambda t: {w: t.split().count(w) for w in t.split()}, "lower-case"),
+                   (lambda t: {c: t.count(c) for c in t}, "single characters"),
+                   (lambda t: list(t.lower().split()), "expected a dict")],
+    ("01", "q2"): [(SharedRunningMean, "share their data"), (HalvingRunningMean, "(mean + value) / 2"),
+                   (MethodRunningMean, "@property"), (CrashingRunningMean, "ZeroDivisionError"),
+                   (HalvingRunningMean(), "expected a class")],
+    ("01", "q3"): [(_relu_in_place, "changed its input"), (np.abs, "abs"),
+                   (lambda x: max(0, x), "raised ValueError"), (lambda x: np.maximum(x, 0).ravel(), "keep the shape")],
+    ("01", "q4"): [(lambda X: (X - X.mean()) / X.std(), "axis=0"),
+                   (lambda X: (X - X.mean(axis=1, keepdims=True)) / X.std(axis=1, keepdims=True), "each row"),
+                   (lambda X: X - X.mean(axis=0), "std 1"), (lambda X: X / X.std(axis=0), "expected 0 and 1")],
+    ("01", "q5"): [(lambda y, n: np.eye(n)[y].T, "transposed"), (lambda y, n: np.eye(y.max() + 1)[y], "num_classes"),
+                   (lambda y, n: np.eye(n)[y - 1], "expected [[0")],
+    ("01", "q6"): [(lambda A, B: np.sqrt(((A[:, None] - B[None]) ** 2).sum(-1)), "SQUARED"),
+                   (lambda A, B: ((B[:, None] - A[None]) ** 2).sum(-1), "(m, n)"),
+                   (lambda A, B: ((A - B) ** 2).sum(-1), "raised ValueError"),
+                   (lambda A, B: (A[:, None] - B[None]).sum(-1) ** 2, "expected")],
+}
+
+
+@pytest.mark.parametrize("chapter_id, question", ALL_PROBLEMS)
+def test_every_checker_has_at_least_two_wrong_answers_here(chapter_id, question):
+    assert len(WRONG.get((chapter_id, question), [])) >= 2
+
+
+@pytest.mark.parametrize("key, answer, message", [(k, a, m) for k, cases in WRONG.items() for a, m in cases])
+def test_wrong_answer_is_rejected_with_a_specific_message(key, answer, message):
+    outcome = getattr(chapter(key[0]), key[1]).evaluate(answer)
+    assert outcome.status == INCORRECT
+    assert message in outcome.message, outcome.message
+
+
+# ------------------------------------------------------------------------------ the engine
+def _stub(x):
+    ...
+
+
+def _pass_stub(x, y):
+    """Docstring only."""
+
+
+def _not_implemented(x):
+    raise NotImplementedError
+
+
+class EmptyClass:
+    ...
+
+
+@pytest.mark.parametrize("answer", [..., None, _stub, _pass_stub, _not_implemented, EmptyClass])
+def test_placeholders_are_not_attempted(answer):
+    problem = chapter("01").q3 if answer is not EmptyClass else chapter("01").q2
+    outcome = problem.evaluate(answer)
+    assert outcome.status == NOT_ATTEMPTED
+    assert "replacing the `...`" in outcome.message
+
+
+def test_check_prints_a_verdict_without_traceback(capsys):
+    ex = chapter("01")
+    ex.q3.check(lambda x: 1 / 0)
+    out = capsys.readouterr().out
+    assert "Incorrect: your function raised ZeroDivisionError" in out and "Traceback" not in out
+    ex.q3.check(...)
+    assert "01.q3 Not attempted yet" in capsys.readouterr().out
+    ex.q3.check(lambda x: np.maximum(x, 0))
+    assert "01.q3 Correct" in capsys.readouterr().out
+
+
+def test_passing_a_call_result_instead_of_the_function():
+    outcome = chapter("00").q2.evaluate(np.zeros(3))
+    assert outcome.status == INCORRECT and "without calling it" in outcome.message
+
+
+def test_progress_is_recorded_outside_the_repository(private_progress):
+    ex = chapter("00")
+    ex.q1.check(...)
+    ex.q1.check(56)
+    ex.q1.check(784)
+    ex.q1.check(56)  # once correct, stays correct
+    assert progress_path() == private_progress
+    entry = read_progress()["00"]["q1"]
+    assert entry == {"status": CORRECT, "attempts": 3}
+
+
+def test_corrupt_progress_file_is_not_overwritten(private_progress, capsys):
+    private_progress.write_text("{not json")
+    chapter("00").q1.check(784)
+    out = capsys.readouterr().out
+    assert "Correct" in out and "progress not saved" in out
+    assert private_progress.read_text() == "{not json"
+    with pytest.raises(ValueError, match="not valid JSON"):
+        read_progress()
+
+
+def test_default_progress_path_is_in_the_home_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("COURSE_PROGRESS")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert progress_path() == tmp_path / ".course" / "progress.json"
+
+
+def test_hints_and_solution(capsys):
+    q = chapter("01").q3
+    q.hint()
+    assert capsys.readouterr().out.startswith("Hint 1/2: ")
+    q.hint(2)
+    assert "np.maximum" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="from 1 to 2"):
+        q.hint(3)
+    q.solution()
+    out = capsys.readouterr().out
+    assert "def relu(x):" in out and "return np.maximum(x, 0)" in out
+
+
+def test_chapter_lookup():
+    assert [p.question for p in chapter(1).problems] == [p.question for p in chapter("01").problems]
+    assert len(chapter("1").problems) >= 5 and len(chapter("00").problems) >= 3
+    with pytest.raises(ValueError, match="chapters with exercises: 00, 01"):
+        chapter("99")
+    with pytest.raises(ValueError, match="chapter number"):
+        chapter("one")
+    with pytest.raises(AttributeError, match="q1 to q3, not q9"):
+        chapter("00").q9
+    assert "q2: Scale uint8 images" in repr(chapter("00"))
+
+
+def test_progress_file_is_json_a_learner_can_read(private_progress):
+    chapter("01").q1.check(lambda t: {})
+    assert json.loads(private_progress.read_text())["01"]["q1"]["status"] == INCORRECT
