@@ -24,7 +24,8 @@ from course_lib.paths import CHAPTERS_DIR
 KEPT_NOTEBOOK_METADATA = ("kernelspec",)
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
 
-_TF_NATIVE_LOG = re.compile(r"^(?:[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s|WARNING: All log messages before absl::)")
+# abseil's native log lines ("I0000 00:00:1795342500.262866  1940 cudart_stub.cc:31] ...") and their preamble
+_TF_NATIVE_LOG = re.compile(r"^(?:[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\] |WARNING: All log messages before absl::)")
 
 
 class NotebookRunError(RuntimeError):
@@ -41,9 +42,9 @@ class RunReport:
         return f"{self.path}: executed {self.code_cells} code cells in {self.seconds:.1f} s ({self.seconds / 60:.2f} min)"
 
 
-def resolve_chapter(name: str | os.PathLike) -> Path:
-    """A notebook path from a path or a chapter number (``"01"`` -> ``chapters/01_*.ipynb``)."""
-    path = Path(name)
+def resolve_chapter(name: str | int | os.PathLike) -> Path:
+    """A notebook path from a path or a chapter number (``"01"`` or ``1`` -> ``chapters/01_*.ipynb``)."""
+    path = Path(str(name))
     if path.suffix == ".ipynb":
         if not path.is_file():
             raise FileNotFoundError(f"no notebook at '{path}'")

@@ -1,0 +1,89 @@
+"""course_lib.plots: training curves and confusion matrices."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.metrics import confusion_matrix  # noqa: E402
+
+from course_lib.plots import plot_confusion_matrix, plot_history  # noqa: E402
+
+HISTORY = {"loss": [0.9, 0.5, 0.3], "accuracy": [0.6, 0.8, 0.9], "val_loss": [1.0, 0.7, 0.6],
+           "val_accuracy": [0.55, 0.7, 0.75]}
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_history_panels_from_a_keras_history():
+    import keras
+
+    history = keras.callbacks.History()
+    history.history = HISTORY
+    fig = plot_history(history)
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]
+    loss_ax = fig.axes[0]
+    assert [line.get_label() for line in loss_ax.lines] == ["training", "validation"]
+    np.testing.assert_allclose(loss_ax.lines[1].get_ydata(), HISTORY["val_loss"])
+    np.testing.assert_array_equal(loss_ax.lines[0].get_xdata(), [1, 2, 3])
+    assert loss_ax.get_xlabel() == "epoch" and fig._suptitle.get_text() == "Training curves"
+
+
+def test_history_from_a_real_fit():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    history = model.fit(np.ones((8, 2)), np.ones(8), epochs=2, verbose=0)
+    fig = plot_history(history, metrics=["loss"])
+    assert len(fig.axes) == 1 and len(fig.axes[0].lines) == 1  # no validation data, no validation curve
+
+
+def test_history_without_validation_or_with_chosen_metrics():
+    fig = plot_history({"loss": [1.0, 0.5]}, title="mine")
+    assert len(fig.axes[0].lines) == 1 and fig._suptitle.get_text() == "mine"
+    assert [ax.get_title() for ax in plot_history(HISTORY, metrics=["accuracy"]).axes] == ["accuracy"]
+
+
+@pytest.mark.parametrize("history, metrics, error, message", [
+    ([0.1, 0.2], None, TypeError, "keras History"),
+    ({}, None, ValueError, "empty"),
+    (HISTORY, ["auc"], ValueError, r"no metric \['auc'\]"),
+    ({"loss": [1, 2, 3], "val_loss": [1, 2]}, None, ValueError, "3 epochs but 'val_loss' has 2"),
+])
+def test_history_bad_input(history, metrics, error, message):
+    with pytest.raises(error, match=message):
+        plot_history(history, metrics=metrics)
+
+
+def test_confusion_matrix_counts_and_labels():
+    y_true = np.array([0, 0, 1, 1, 2, 2, 2])
+    y_pred = np.array([0, 1, 1, 1, 2, 0, 2])
+    ax = plot_confusion_matrix(y_true, y_pred, labels=["cat", "dog", "bird"])
+    np.testing.assert_array_equal(ax.images[0].get_array(), confusion_matrix(y_true, y_pred))
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["cat", "dog", "bird"]
+    assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
+    assert ax.get_title() == "Confusion matrix"
+
+
+def test_confusion_matrix_normalised_rows_sum_to_one():
+    ax = plot_confusion_matrix([0, 0, 1, 1], [0, 1, 1, 1], normalize="true")
+    np.testing.assert_allclose(np.asarray(ax.images[0].get_array()).sum(axis=1), [1.0, 1.0])
+
+
+@pytest.mark.parametrize("y_true, y_pred, kwargs, message", [
+    ([0, 1], np.eye(2), {}, "argmax"),
+    ([0, 1, 1], [0, 1], {}, "3 labels but y_pred has 2"),
+    ([0, 1], [0, 1], {"normalize": "rows"}, "normalize must be"),
+    ([0, 1], [0, 1], {"labels": ["a", "b", "c"]}, "3 labels given for 2 classes"),
+])
+def test_confusion_matrix_bad_input(y_true, y_pred, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        plot_confusion_matrix(y_true, y_pred, **kwargs)
