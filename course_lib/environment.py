@@ -117,7 +117,7 @@ def setup(seed: int = 0, verbose: bool = True) -> None:
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise TypeError(f"setup(seed=...) takes a non-negative int, got {seed!r}. Example: setup(seed=0).")
-    chosen_scale = scale()
+    scale()  # fail early on a bad COURSE_SCALE
     quiet_tensorflow()
 
     import keras

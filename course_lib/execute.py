@@ -25,7 +25,9 @@ KEPT_NOTEBOOK_METADATA = ("kernelspec",)
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
 
 # abseil's native log lines ("I0000 00:00:1795342500.262866  1940 cudart_stub.cc:31] ...") and their preamble
-_TF_NATIVE_LOG = re.compile(r"^(?:[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\] |WARNING: All log messages before absl::)")
+_TF_NATIVE_LOG = re.compile(
+    r"^(?:[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\] |WARNING: All log messages before absl::)"
+)
 
 
 class NotebookRunError(RuntimeError):
@@ -39,7 +41,8 @@ class RunReport:
     code_cells: int
 
     def summary(self) -> str:
-        return f"{self.path}: executed {self.code_cells} code cells in {self.seconds:.1f} s ({self.seconds / 60:.2f} min)"
+        minutes = self.seconds / 60
+        return f"{self.path}: executed {self.code_cells} code cells in {self.seconds:.1f} s ({minutes:.2f} min)"
 
 
 def resolve_chapter(name: str | int | os.PathLike) -> Path:

@@ -53,7 +53,7 @@ def plot_history(history, metrics: Sequence[str] | None = None, title: str = "Tr
             raise ValueError(f"'{metric}' has {len(data[metric])} epochs but 'val_{metric}' has {len(val)}")
 
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.4), squeeze=False)
-    for ax, metric in zip(axes[0], metrics):
+    for ax, metric in zip(axes[0], metrics, strict=True):
         epochs = np.arange(1, len(data[metric]) + 1)
         ax.plot(epochs, data[metric], marker="o", label="training")
         if f"val_{metric}" in data:

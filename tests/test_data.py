@@ -100,7 +100,7 @@ def test_imdb_has_no_html_and_keeps_every_review(imdb):
 
 def test_imdb_is_deterministic(imdb):
     again = data.load_imdb()
-    for (x1, y1), (x2, y2) in zip(imdb, again):
+    for (x1, y1), (x2, y2) in zip(imdb, again, strict=True):
         assert list(x1[:100]) == list(x2[:100])
         np.testing.assert_array_equal(y1, y2)
 

@@ -54,7 +54,7 @@ def test_installed_versions_match_the_pins():
 def test_check_versions_reports_differences_and_missing_packages():
     problems = environment.check_versions({"numpy": "0.0.1", "no-such-package-for-course-tests": "1.0"})
     assert len(problems) == 2
-    assert re.match(rf"no-such-package-for-course-tests: not installed \(pinned 1.0\)", problems[0])
+    assert re.match(r"no-such-package-for-course-tests: not installed \(pinned 1.0\)", problems[0])
     assert problems[1] == f"numpy: {np.__version__} installed, 0.0.1 pinned"
 
 
@@ -73,7 +73,7 @@ def test_setup_seeds_everything_and_prints_one_line(capsys):
     first = (np.random.rand(3), tf.random.uniform((3,)).numpy(), keras.random.normal((2,), seed=None).numpy())
     course_lib.setup(seed=3)
     second = (np.random.rand(3), tf.random.uniform((3,)).numpy(), keras.random.normal((2,), seed=None).numpy())
-    for a, b in zip(first, second):
+    for a, b in zip(first, second, strict=True):
         np.testing.assert_array_equal(a, b)
 
     out = capsys.readouterr().out.strip().splitlines()

@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from course_lib.exercises import (
-    CORRECT, INCORRECT, NOT_ATTEMPTED, available_chapters, chapter, progress_path, read_progress,
+    CORRECT,
+    INCORRECT,
+    NOT_ATTEMPTED,
+    available_chapters,
+    chapter,
+    progress_path,
+    read_progress,
 )
 
 
@@ -97,7 +103,7 @@ WRONG = {
                    (lambda im: im, "divide by 255"), (lambda im: im.astype("float32") / 256, "differ"),
                    (lambda im: (im / 255.0).astype("float32").ravel(), "shape changed")],
     ("00", "q3"): [(lambda y: np.bincount(y), "always return 10"), (lambda y: np.unique(y), "distinct labels"),
-                   (lambda y: dict(zip(*np.unique(y, return_counts=True))), "dict"),
+                   (lambda y: dict(zip(*np.unique(y, return_counts=True), strict=True)), "dict"),
                    (lambda y: np.bincount(y, minlength=10) / len(y), "counts should be")],
     ("01", "q1"): [(lambda t: {w: t.split().count(w) for w in t.split()}, "lower-case"),
                    (lambda t: {c: t.count(c) for c in t}, "single characters"),
@@ -220,7 +226,7 @@ def test_chapter_lookup():
     with pytest.raises(ValueError, match="chapter number"):
         chapter("one")
     with pytest.raises(AttributeError, match="q1 to q3, not q9"):
-        chapter("00").q9
+        _ = chapter("00").q9
     assert "q2: Scale uint8 images" in repr(chapter("00"))
 
 

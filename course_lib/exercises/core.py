@@ -194,7 +194,7 @@ class Problem:
     def hint(self, level: int = 1) -> None:
         """Print hint number ``level`` (1 is the gentlest)."""
         if not self.hints:
-            print("No hint for this one: try the solution, ex.{0}.solution()".format(self.question))
+            print(f"No hint for this one: try the solution, ex.{self.question}.solution()")
             return
         if not isinstance(level, int) or not 1 <= level <= len(self.hints):
             raise ValueError(f"level must be an int from 1 to {len(self.hints)}, got {level!r}")
