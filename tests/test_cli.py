@@ -76,3 +76,14 @@ def test_run_unknown_chapter(capsys):
 def test_unknown_command():
     with pytest.raises(SystemExit):
         cli.main(["teach"])
+
+
+def test_run_executes_and_writes_a_notebook(capsys, tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    path = tmp_path / "mini.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("print(6 * 7)")]), path)
+    assert cli.main(["run", str(path), "--timeout", "120"]) == 0
+    assert "mini.ipynb: executed 1 code cells" in capsys.readouterr().out
+    assert nbformat.read(path, as_version=4).cells[0].outputs[0].text == "42\n"

@@ -189,3 +189,11 @@ def test_glove_file_with_a_bad_number(tmp_path):
     path.write_text("the 0.1 0.2 0.3\ncat 0.4 x 0.6\n")
     with pytest.raises(ValueError, match="bad.txt' could not be read"):
         data.load_glove_file(path)
+
+
+def test_keras_mnist_path_follows_keras_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert data.keras_mnist_path() == tmp_path / "datasets" / "mnist.npz"
+    monkeypatch.delenv("KERAS_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert data.keras_mnist_path() == tmp_path / ".keras" / "datasets" / "mnist.npz"

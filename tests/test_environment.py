@@ -97,3 +97,21 @@ def test_summary_line_says_cpu_or_gpu():
     env = environment.CourseEnv(seed=0, scale="small", python="3.11", tensorflow="2.21.0", keras="3.15.1", gpus=0)
     assert "CPU only" in env.summary()
     assert "2 GPU(s)" in environment.CourseEnv(0, "full", "3.11", "2.21.0", "3.15.1", gpus=2).summary()
+
+
+def test_quiet_tensorflow_keeps_a_learners_own_setting(monkeypatch):
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "1")
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    environment.quiet_tensorflow()
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "1"
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
+
+
+def test_describe_reports_the_installed_stack(monkeypatch):
+    import keras
+    import tensorflow as tf
+
+    monkeypatch.setenv("COURSE_SCALE", "full")
+    env = environment.describe(seed=7)
+    assert (env.seed, env.scale, env.tensorflow, env.keras) == (7, "full", tf.__version__, keras.__version__)
+    assert env.gpus == len(tf.config.list_physical_devices("GPU"))

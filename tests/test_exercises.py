@@ -233,3 +233,9 @@ def test_chapter_lookup():
 def test_progress_file_is_json_a_learner_can_read(private_progress):
     chapter("01").q1.check(lambda t: {})
     assert json.loads(private_progress.read_text())["01"]["q1"]["status"] == INCORRECT
+
+
+def test_progress_file_must_hold_an_object(private_progress):
+    private_progress.write_text("[1, 2]")
+    with pytest.raises(ValueError, match="JSON object"):
+        read_progress()
