@@ -3,7 +3,8 @@
 This is how every committed notebook is produced (``course run chapters/01_python_basics.ipynb``), so that
 strict nbval, which re-executes the notebook and compares every output, passes:
 
-- the kernel runs in this Python environment with ``COURSE_SCALE=small``, ``PYTHONHASHSEED=0`` and a
+- the kernel runs in this Python environment with ``COURSE_SCALE=small``, ``PYTHONHASHSEED=0``, an empty
+  ``KERAS_HOME`` (so the bundled MNIST digits are used even where Keras' ``mnist.npz`` is cached) and a
   throw-away progress file (your own progress is not touched);
 - the kernel's file-descriptor capture is off, so TensorFlow's C++ log lines (which nbval's kernel does not
   capture either) stay out of the outputs; any other stderr output or error stops the run with a message;
@@ -117,7 +118,7 @@ def run_notebook(path: str | os.PathLike, timeout: int = 900, write: bool = True
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     with tempfile.TemporaryDirectory(prefix="course-run-") as scratch:
-        env = dict(os.environ, COURSE_SCALE="small", PYTHONHASHSEED="0",
+        env = dict(os.environ, COURSE_SCALE="small", PYTHONHASHSEED="0", KERAS_HOME=scratch,
                    COURSE_PROGRESS=str(Path(scratch) / "progress.json"))
         client = NotebookClient(
             nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
