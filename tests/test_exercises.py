@@ -91,6 +91,32 @@ class CrashingRunningMean:  # mean divides by zero before the first update
         return self.total / self.count
 
 
+def _naive_ce(logits, labels):
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return -np.log(probs[np.arange(len(labels)), labels]).mean()
+
+
+def _adam(correct=True, square=True, sign=-1):
+    def step(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * (g ** 2 if square else g)
+        m_hat, v_hat = (m / (1 - beta1 ** t), v / (1 - beta2 ** t)) if correct else (m, v)
+        return w + sign * lr * m_hat / (np.sqrt(np.abs(v_hat)) + eps), m, v
+    return step
+
+
+def _prf(swap=False, arithmetic=False):
+    def metric(y_true, y_pred):
+        tp = np.sum((y_pred == 1) & (y_true == 1))
+        fp = np.sum((y_pred == 1) & (y_true == 0))
+        fn = np.sum((y_pred == 0) & (y_true == 1))
+        p, r = tp / (tp + fp), tp / (tp + fn)
+        if swap:
+            p, r = r, p
+        return p, r, (p + r) / 2 if arithmetic else 2 * p * r / (p + r)
+    return metric
+
+
 def _relu_in_place(x):
     x[x < 0] = 0
     return x
@@ -105,6 +131,21 @@ WRONG = {
     ("00", "q3"): [(lambda y: np.bincount(y), "always return 10"), (lambda y: np.unique(y), "distinct labels"),
                    (lambda y: dict(zip(*np.unique(y, return_counts=True), strict=True)), "dict"),
                    (lambda y: np.bincount(y, minlength=10) / len(y), "counts should be")],
+    ("02", "q1"): [(_naive_ce, "exp overflows"),
+                   (lambda z, y: _naive_ce(z - z.max(1, keepdims=True), y) * len(y), "SUM"),
+                   (lambda z, y: -_naive_ce(z - z.max(1, keepdims=True), y), "sign is flipped"),
+                   (lambda z, y: -np.log(np.exp(z) / np.exp(z).sum(1, keepdims=True)).mean(), "label's class")],
+    ("02", "q2"): [(lambda X, W, dZ: (dZ.T @ X, dZ.sum(0), dZ @ W.T), "transpose"),
+                   (lambda X, W, dZ: (X.T @ dZ, dZ.mean(0), dZ @ W.T), "SUM"),
+                   (lambda X, W, dZ: (X.T @ dZ, dZ.sum(0), dZ @ W), "raised ValueError"),
+                   (lambda X, W, dZ: (X.T @ dZ, dZ.sum(0)), "three arrays")],
+    ("02", "q3"): [(lambda s: sum(a * b for a, b in zip(s[:-1], s[1:], strict=True)), "only the weights"),
+                   (lambda s: sum(a * b for a, b in zip(s[:-1], s[1:], strict=True)) + sum(s), "input layer"),
+                   (lambda s: int(np.prod(s)), "expected 2410"), (lambda s: float(2410), "whole number")],
+    ("02", "q4"): [(_adam(correct=False), "bias correction"), (_adam(square=False), "SQUARED"),
+                   (_adam(sign=+1), "uphill"), (lambda w, g, m, v, t, **k: w - 0.01 * g, "three arrays")],
+    ("02", "q5"): [(_prf(swap=True), "swapped"), (_prf(arithmetic=True), "HARMONIC"),
+                   (lambda y, p: (np.mean(y == p),) * 3, "precision should be")],
     ("01", "q1"): [(lambda t: {w: t.split().count(w) for w in t.split()}, "lower-case"),
                    (lambda t: {c: t.count(c) for c in t}, "single characters"),
                    (lambda t: list(t.lower().split()), "expected a dict")],
@@ -221,7 +262,7 @@ def test_hints_and_solution(capsys):
 def test_chapter_lookup():
     assert [p.question for p in chapter(1).problems] == [p.question for p in chapter("01").problems]
     assert len(chapter("1").problems) >= 5 and len(chapter("00").problems) >= 3
-    with pytest.raises(ValueError, match="chapters with exercises: 00, 01"):
+    with pytest.raises(ValueError, match="chapters with exercises: 00, 01, 02"):
         chapter("99")
     with pytest.raises(ValueError, match="chapter number"):
         chapter("one")
