@@ -106,3 +106,44 @@ def plot_confusion_matrix(y_true, y_pred, labels: Sequence | None = None, normal
     display.ax_.set_xlabel("predicted class")
     display.ax_.set_ylabel("true class")
     return display.ax_
+
+
+def plot_image_grid(images, titles: Sequence[str] | None = None, ncols: int = 8, title: str = "",
+                    cmap: str = "gray_r", size: float = 1.3):
+    """Show images in a grid, one small titled panel each (digits, filters, feature maps).
+
+    Args:
+        images: array ``(n, h, w)`` or ``(n, h, w, 1)``, or a list of 2-D arrays.
+        titles: ``n`` panel titles, or ``None``.
+        ncols: panels per row.
+        title: the figure's title.
+        cmap: matplotlib colour map (``"gray_r"``: dark ink on white; ``"viridis"`` for signed values).
+        size: inches per panel.
+
+    Returns:
+        The matplotlib ``Figure``.
+    """
+    import matplotlib.pyplot as plt
+
+    images = [np.asarray(image) for image in images]
+    images = [image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image for image in images]
+    if not images or any(image.ndim != 2 for image in images):
+        raise ValueError("images must be a non-empty sequence of 2-D arrays (n, h, w) or (n, h, w, 1)")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"{len(titles)} titles for {len(images)} images")
+    if not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"ncols must be a positive int, got {ncols!r}")
+    ncols = min(ncols, len(images))
+    nrows = -(-len(images) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if title else 0)),
+                             squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if index < len(images):
+            ax.imshow(images[index], cmap=cmap)
+            if titles is not None:
+                ax.set_title(titles[index], fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

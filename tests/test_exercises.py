@@ -117,6 +117,16 @@ def _prf(swap=False, arithmetic=False):
     return metric
 
 
+def _conv_flipped(image, kernel):  # true convolution: the kernel flipped
+    kernel = kernel[::-1, ::-1]
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
 def _relu_in_place(x):
     x[x < 0] = 0
     return x
@@ -146,6 +156,21 @@ WRONG = {
                    (_adam(sign=+1), "uphill"), (lambda w, g, m, v, t, **k: w - 0.01 * g, "three arrays")],
     ("02", "q5"): [(_prf(swap=True), "swapped"), (_prf(arithmetic=True), "HARMONIC"),
                    (lambda y, p: (np.mean(y == p),) * 3, "precision should be")],
+    ("03", "q1"): [(lambda im, k: _conv_flipped(im, k), "flipped"),
+                   (lambda im, k: np.zeros_like(im), "'same' padding"),
+                   (lambda im, k: _conv_flipped(im, k[::-1, ::-1])[:-1], "gives shape"),
+                   (lambda im, k: _conv_flipped(im, k[::-1, ::-1]) + 1.0, "output pixel (0, 0)")],
+    ("03", "q2"): [(lambda n, k, padding=0, stride=1: (n + 2 * padding - k) // stride, "add 1"),
+                   (lambda n, k, padding=0, stride=1: (n + 2 * padding - k) / stride + 1, "whole number"),
+                   (lambda n, k, padding=0, stride=1: n - k + 1, "ignored the padding or the stride")],
+    ("03", "q3"): [(93322 - 234, "biases"), (320 + 640 + 640 + 36928 + 650, "ALL input channels"),
+                   (320 + 18496 + 36928 + 102464 + 650, "3x3 maps"), (93322.0, "whole number"),
+                   (1_000_000, "count_params")],
+    ("03", "q4"): [(lambda x: x[:6, :6].reshape(3, 2, 3, 2).mean(axis=(1, 3)), "average pooling"),
+                   (lambda x: np.maximum(np.maximum(x[:-1, :-1], x[1:, :-1]), np.maximum(x[:-1, 1:], x[1:, 1:])),
+                    "stride 1"),
+                   (lambda x: np.pad(x, ((0, 1), (0, 0)))[:8, :6].reshape(4, 2, 3, 2).max(axis=(1, 3)), "padded"),
+                   (lambda x: x[:6, :6].reshape(3, 2, 3, 2).min(axis=(1, 3)), "maximum of each")],
     ("01", "q1"): [(lambda t: {w: t.split().count(w) for w in t.split()}, "lower-case"),
                    (lambda t: {c: t.count(c) for c in t}, "single characters"),
                    (lambda t: list(t.lower().split()), "expected a dict")],
@@ -262,7 +287,7 @@ def test_hints_and_solution(capsys):
 def test_chapter_lookup():
     assert [p.question for p in chapter(1).problems] == [p.question for p in chapter("01").problems]
     assert len(chapter("1").problems) >= 5 and len(chapter("00").problems) >= 3
-    with pytest.raises(ValueError, match="chapters with exercises: 00, 01, 02"):
+    with pytest.raises(ValueError, match="chapters with exercises: 00, 01, 02, 03"):
         chapter("99")
     with pytest.raises(ValueError, match="chapter number"):
         chapter("one")

@@ -87,3 +87,28 @@ def test_confusion_matrix_normalised_rows_sum_to_one():
 def test_confusion_matrix_bad_input(y_true, y_pred, kwargs, message):
     with pytest.raises(ValueError, match=message):
         plot_confusion_matrix(y_true, y_pred, **kwargs)
+
+
+def test_image_grid_layout_and_titles():
+    from course_lib.plots import plot_image_grid
+
+    images = np.random.default_rng(0).random((10, 5, 5, 1))
+    fig = plot_image_grid(images, titles=[str(i) for i in range(10)], ncols=4, title="grid")
+    assert len(fig.axes) == 12  # 3 rows of 4, the last two empty
+    assert [ax.get_title() for ax in fig.axes[:10]] == [str(i) for i in range(10)]
+    assert sum(1 for ax in fig.axes if ax.images) == 10
+    np.testing.assert_array_equal(fig.axes[3].images[0].get_array(), images[3, ..., 0])
+    assert fig._suptitle.get_text() == "grid"
+
+
+@pytest.mark.parametrize("images, kwargs, message", [
+    ([], {}, "non-empty"),
+    (np.zeros((2, 3, 3, 3)), {}, "2-D arrays"),
+    (np.zeros((2, 3, 3)), {"titles": ["a"]}, "1 titles for 2 images"),
+    (np.zeros((2, 3, 3)), {"ncols": 0}, "ncols"),
+])
+def test_image_grid_bad_input(images, kwargs, message):
+    from course_lib.plots import plot_image_grid
+
+    with pytest.raises(ValueError, match=message):
+        plot_image_grid(images, **kwargs)
