@@ -112,11 +112,13 @@ def setup(seed: int = 0, verbose: bool = True) -> None:
         verbose: print the version check (only when something differs) and a one-line summary.
 
     Raises:
-        TypeError: ``seed`` is not a non-negative ``int``.
-        ValueError: ``COURSE_SCALE`` is set to something other than ``small`` or ``full``.
+        TypeError: ``seed`` is not an ``int``.
+        ValueError: ``seed`` is negative, or ``COURSE_SCALE`` is set to something other than ``small`` or ``full``.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"setup(seed=...) takes a non-negative int, got {seed!r}. Example: setup(seed=0).")
+    if seed < 0:
+        raise ValueError(f"setup(seed=...) takes a non-negative int, got {seed}. Example: setup(seed=0).")
     scale()  # fail early on a bad COURSE_SCALE
     quiet_tensorflow()
 

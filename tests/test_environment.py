@@ -58,9 +58,10 @@ def test_check_versions_reports_differences_and_missing_packages():
     assert problems[1] == f"numpy: {np.__version__} installed, 0.0.1 pinned"
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "0", True, None])
-def test_setup_rejects_a_bad_seed(seed):
-    with pytest.raises(TypeError, match="non-negative int"):
+@pytest.mark.parametrize("seed, error", [(-1, ValueError), (1.5, TypeError), ("0", TypeError), (True, TypeError),
+                                         (None, TypeError)])
+def test_setup_rejects_a_bad_seed(seed, error):
+    with pytest.raises(error, match="non-negative int"):
         course_lib.setup(seed=seed)
 
 
