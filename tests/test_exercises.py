@@ -122,6 +122,17 @@ def _conv_flipped(image, kernel):  # the textbook convolution: the kernel flippe
     return _cross_correlate(image, kernel[::-1, ::-1])
 
 
+def _lstm_variant(x_t, h_prev, c_prev, W, U, b, swap_gates=False, no_tanh_c=False):
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    u = h_prev.shape[-1]
+    z = x_t @ W + h_prev @ U + b
+    i, f = sig(z[:, :u]), sig(z[:, u:2 * u])
+    if swap_gates:
+        i, f = f, i
+    c = f * c_prev + i * np.tanh(z[:, 2 * u:3 * u])
+    return sig(z[:, 3 * u:]) * (c if no_tanh_c else np.tanh(c)), c
+
+
 def _relu_in_place(x):
     x[x < 0] = 0
     return x
@@ -166,6 +177,20 @@ WRONG = {
                     "stride 1"),
                    (lambda x: np.pad(x, ((0, 1), (0, 0)))[:8, :6].reshape(4, 2, 3, 2).max(axis=(1, 3)), "padded"),
                    (lambda x: x[:6, :6].reshape(3, 2, 3, 2).min(axis=(1, 3)), "maximum of each")],
+    ("04", "q1"): [(lambda x, h, Wx, Wh, b: x @ Wx + h @ Wh + b, "no activation"),
+                   (lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + b), "previous hidden state"),
+                   (lambda x, h, Wx, Wh, b: 1 / (1 + np.exp(-(x @ Wx + h @ Wh + b))), "tanh, not the sigmoid")],
+    ("04", "q2"): [(lambda *a: _lstm_variant(*a, swap_gates=True), "swapped: Keras' order"),
+                   (lambda *a: _lstm_variant(*a, no_tanh_c=True), "squash the cell state"),
+                   (lambda *a: _lstm_variant(*a)[::-1], "h and c are swapped"),
+                   (lambda *a: _lstm_variant(*a)[0], "two arrays")],
+    ("04", "q3"): [(lambda d, u: d * u + u * u + u, "one gate"), (lambda d, u: 4 * (d * u + u), "recurrent"),
+                   (lambda d, u: 4 * (d * u + u * u), "biases"), (lambda d, u: float(4 * (d * u + u * u + u)),
+                                                                   "whole number")],
+    ("04", "q4"): [(lambda seqs, n: np.array([[0] * (n - len(s[:n])) + s[:n] for s in seqs]), "front"),
+                   (lambda seqs, n: np.array([(s[-n:] if s else []) + [0] * (n - len(s[-n:] if s else []))
+                                              for s in seqs]), "first maxlen"),
+                   (lambda seqs, n: np.array([s[:n] + [0.0] * (n - len(s[:n])) for s in seqs]), "integers")],
     ("01", "q1"): [(lambda t: {w: t.split().count(w) for w in t.split()}, "lower-case"),
                    (lambda t: {c: t.count(c) for c in t}, "single characters"),
                    (lambda t: list(t.lower().split()), "expected a dict")],
@@ -282,7 +307,7 @@ def test_hints_and_solution(capsys):
 def test_chapter_lookup():
     assert [p.question for p in chapter(1).problems] == [p.question for p in chapter("01").problems]
     assert len(chapter("1").problems) >= 5 and len(chapter("00").problems) >= 3
-    with pytest.raises(ValueError, match="chapters with exercises: 00, 01, 02, 03"):
+    with pytest.raises(ValueError, match="chapters with exercises: 00, 01, 02, 03, 04"):
         chapter("99")
     with pytest.raises(ValueError, match="chapter number"):
         chapter("one")
