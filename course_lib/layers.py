@@ -1,6 +1,7 @@
 """From-scratch layers the chapters build, each checked against the Keras layer it explains (tests/test_layers.py).
 
-- ``lstm_numpy``: the six LSTM equations in NumPy, with the weight layout of ``keras.layers.LSTM``.
+- ``lstm_step`` / ``lstm_numpy``: the six LSTM equations in NumPy, with the weight layout of
+  ``keras.layers.LSTM``, for one step / over whole sequences.
 - ``scaled_dot_product_attention``: softmax(Q K^T / sqrt(d_k)) V, with an optional mask.
 - ``MultiHeadAttention``: a Keras ``Layer`` that does self- and cross-attention with padding and causal masks,
   and can load the weights of a ``keras.layers.MultiHeadAttention`` to reproduce its outputs.
@@ -14,8 +15,20 @@ import numpy as np
 from keras import ops
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function ``1 / (1 + exp(-x))``, element-wise."""
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def lstm_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
+    """One LSTM time step in NumPy: ``(h_t, c_t)`` from ``x_t (batch, features)`` and the previous
+    ``h, c (batch, units)``. Gates in Keras' order (input, forget, candidate, output); see ``lstm_numpy``."""
+    units = h_prev.shape[-1]
+    z = x_t @ kernel + h_prev @ recurrent_kernel + bias
+    i, f = sigmoid(z[:, :units]), sigmoid(z[:, units:2 * units])
+    c_tilde, o = np.tanh(z[:, 2 * units:3 * units]), sigmoid(z[:, 3 * units:])
+    c = f * c_prev + i * c_tilde
+    return o * np.tanh(c), c
 
 
 def lstm_numpy(x: np.ndarray, kernel: np.ndarray, recurrent_kernel: np.ndarray, bias: np.ndarray):
@@ -48,11 +61,7 @@ def lstm_numpy(x: np.ndarray, kernel: np.ndarray, recurrent_kernel: np.ndarray, 
     c = np.zeros((x.shape[0], units))
     outputs = []
     for t in range(x.shape[1]):
-        z = x[:, t] @ kernel + h @ recurrent_kernel + bias
-        i, f = _sigmoid(z[:, :units]), _sigmoid(z[:, units:2 * units])
-        c_tilde, o = np.tanh(z[:, 2 * units:3 * units]), _sigmoid(z[:, 3 * units:])
-        c = f * c + i * c_tilde
-        h = o * np.tanh(c)
+        h, c = lstm_step(x[:, t], h, c, kernel, recurrent_kernel, bias)
         outputs.append(h)
     return np.stack(outputs, axis=1), c
 

@@ -325,3 +325,11 @@ def test_progress_file_must_hold_an_object(private_progress):
     private_progress.write_text("[1, 2]")
     with pytest.raises(ValueError, match="JSON object"):
         read_progress()
+
+
+@pytest.mark.parametrize("value, expected", [(784, True), (np.int64(3), True), (784.0, False), (True, False),
+                                             ("784", False), (None, False)])
+def test_is_whole_number(value, expected):
+    from course_lib.exercises.core import is_whole_number
+
+    assert is_whole_number(value) is expected

@@ -139,3 +139,14 @@ def test_positional_encoding_formula():
         layers.positional_encoding(10, 7)
     with pytest.raises(ValueError, match="length"):
         layers.positional_encoding(0, 8)
+
+
+def test_lstm_step_is_one_step_of_lstm_numpy():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(2, 1, 3))
+    kernel, recurrent, bias = rng.normal(size=(3, 8)), rng.normal(size=(2, 8)), rng.normal(size=8)
+    h, c = layers.lstm_step(x[:, 0], np.zeros((2, 2)), np.zeros((2, 2)), kernel, recurrent, bias)
+    h_all, c_last = layers.lstm_numpy(x, kernel, recurrent, bias)
+    np.testing.assert_allclose(h, h_all[:, 0])
+    np.testing.assert_allclose(c, c_last)
+    np.testing.assert_allclose(layers.sigmoid(np.array([0.0, 50.0])), [0.5, 1.0])

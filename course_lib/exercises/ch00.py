@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from course_lib.exercises.core import Incorrect, Problem, call
+from course_lib.exercises.core import Incorrect, Problem, call, is_whole_number
 
 
 class PixelCount(Problem):
@@ -21,7 +19,7 @@ num_pixels = 28 * 28   # 784: the length of the vector a dense layer sees after 
 """
 
     def check_answer(self, answer):
-        if isinstance(answer, bool) or not isinstance(answer, numbers.Integral):
+        if not is_whole_number(answer):
             raise Incorrect(f"expected a whole number (int), got {type(answer).__name__} {answer!r}")
         if answer == 28 + 28:
             raise Incorrect("56 is 28 + 28: a grid has rows TIMES columns cells")

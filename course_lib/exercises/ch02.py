@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from course_lib.exercises.core import Incorrect, Problem, call
+from course_lib.exercises.core import Incorrect, Problem, call, is_whole_number
 
 
 def _reference_ce(logits: np.ndarray, labels: np.ndarray) -> float:
@@ -122,7 +122,7 @@ def count_dense_params(layer_sizes):
     def check_answer(self, answer):
         for sizes, expected in (([64, 32, 10], 2410), ([784, 128, 64, 10], 109386), ([3, 1], 4)):
             result = call(answer, list(sizes))
-            if isinstance(result, bool) or not isinstance(result, numbers.Integral):
+            if not is_whole_number(result):
                 raise Incorrect(f"return a whole number, got {type(result).__name__}")
             weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
             if result == weights:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from course_lib.exercises.core import Incorrect, Problem, call
+from course_lib.exercises.core import Incorrect, Problem, call, is_whole_number
 
 
 def _cross_correlate(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -77,7 +75,7 @@ def conv_output_size(n, k, padding=0, stride=1):
                  ((7, 3, 0, 2), 3), ((13, 2, 0, 2), 6)]
         for (n, k, p, s), expected in cases:
             result = call(answer, n, k, padding=p, stride=s)
-            if isinstance(result, bool) or not isinstance(result, numbers.Integral):
+            if not is_whole_number(result):
                 raise Incorrect(f"return a whole number (use //), got {result!r} for n={n}, k={k}, p={p}, s={s}")
             if result == expected - 1 and (n + 2 * p - k) % s == 0:
                 raise Incorrect(f"for n={n}, k={k}, p={p}, s={s} you gave {result}: add 1, the first position counts")
@@ -107,7 +105,7 @@ seed_model_params = conv1 + conv2 + conv3 + dense1 + dense2   # 93,322
 """
 
     def check_answer(self, answer):
-        if isinstance(answer, bool) or not isinstance(answer, numbers.Integral):
+        if not is_whole_number(answer):
             raise Incorrect(f"expected a whole number, got {type(answer).__name__}")
         if answer == 93322 - (32 + 64 + 64 + 64 + 10):
             raise Incorrect("you left out the biases: one per filter or unit")

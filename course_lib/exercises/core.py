@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dis
 import json
+import numbers
 import os
 import sys
 import tempfile
@@ -64,6 +65,11 @@ def is_placeholder(answer) -> bool:
     if isinstance(answer, type):
         return not [name for name in vars(answer) if not (name.startswith("__") and name.endswith("__"))]
     return isinstance(answer, types.FunctionType) and _is_stub_function(answer)
+
+
+def is_whole_number(value) -> bool:
+    """True for Python and NumPy integers; False for bools, floats (even 784.0) and everything else."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def call(function, *args, **kwargs):
