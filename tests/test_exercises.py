@@ -133,6 +133,26 @@ def _lstm_variant(x_t, h_prev, c_prev, W, U, b, swap_gates=False, no_tanh_c=Fals
     return sig(z[:, 3 * u:]) * (c if no_tanh_c else np.tanh(c)), c
 
 
+def _attention_variant(scale=None, mask_mode="use", axis=-1):
+    def attention(q, k, v, mask=None):
+        scores = q @ np.swapaxes(k, -1, -2) / (np.sqrt(q.shape[-1]) if scale is None else scale)
+        if mask is not None and mask_mode != "ignore":
+            scores = np.where(~mask if mask_mode == "invert" else mask, scores, -1e9)
+        weights = np.exp(scores - scores.max(axis=axis, keepdims=True))
+        weights = weights / weights.sum(axis=axis, keepdims=True)
+        return weights @ v, weights
+    return attention
+
+
+def _pe_variant(swap=False, own_frequency=False):
+    def pe(length, depth):
+        columns = np.arange(depth) if own_frequency else np.repeat(np.arange(0, depth, 2), 2)
+        angles = np.arange(length)[:, None] / 10000 ** (columns[None, :] / depth)
+        out = np.where(np.arange(depth) % 2 == (1 if swap else 0), np.sin(angles), np.cos(angles))
+        return out
+    return pe
+
+
 def _relu_in_place(x):
     x[x < 0] = 0
     return x
@@ -191,6 +211,21 @@ WRONG = {
                    (lambda seqs, n: np.array([(s[-n:] if s else []) + [0] * (n - len(s[-n:] if s else []))
                                               for s in seqs]), "first maxlen"),
                    (lambda seqs, n: np.array([s[:n] + [0.0] * (n - len(s[:n])) for s in seqs]), "integers")],
+    ("05", "q1"): [(_attention_variant(scale=1.0), "not scaled"), (_attention_variant(scale=16.0), "square root"),
+                   (_attention_variant(mask_mode="ignore"), "mask is ignored"),
+                   (_attention_variant(mask_mode="invert"), "inverted"), (_attention_variant(axis=-2), "wrong axis"),
+                   (lambda q, k, v, mask=None: _attention_variant()(q, k, v, mask)[0], "two arrays"),
+                   (lambda q, k, v, mask=None: (_attention_variant()(q, k, v, mask)[1] @ v[..., :1],
+                                                _attention_variant()(q, k, v, mask)[1]), "the output")],
+    ("05", "q2"): [(lambda n: np.triu(np.ones((n, n), dtype=bool)), "upper triangle"),
+                   (lambda n: np.tril(np.ones((n, n), dtype=bool), k=-1), "diagonal"),
+                   (lambda n: np.tril(np.ones((n, n))), "booleans"), (lambda n: np.ones((n, n + 1), bool), "shape")],
+    ("05", "q3"): [(_pe_variant(swap=True), "swapped"), (_pe_variant(own_frequency=True), "shares one frequency"),
+                   (lambda length, depth: _pe_variant()(length, depth).T, "shape"),
+                   (lambda length, depth: _pe_variant()(length + 1, depth)[1:], "row 0")],
+    ("05", "q4"): [(lambda d, h: 3 * (d * d + d), "output projection"), (lambda d, h: 4 * d * d, "biases"),
+                   (lambda d, h: 4 * (d * d + d) * h, "does not depend on num_heads"),
+                   (lambda d, h: 4 * (d * d + d) // h, "does not depend"), (lambda d, h: 4.0 * (d * d + d), "whole")],
     ("01", "q1"): [(lambda t: {w: t.split().count(w) for w in t.split()}, "lower-case"),
                    (lambda t: {c: t.count(c) for c in t}, "single characters"),
                    (lambda t: list(t.lower().split()), "expected a dict")],
@@ -307,7 +342,7 @@ def test_hints_and_solution(capsys):
 def test_chapter_lookup():
     assert [p.question for p in chapter(1).problems] == [p.question for p in chapter("01").problems]
     assert len(chapter("1").problems) >= 5 and len(chapter("00").problems) >= 3
-    with pytest.raises(ValueError, match="chapters with exercises: 00, 01, 02, 03, 04"):
+    with pytest.raises(ValueError, match="chapters with exercises: 00, 01, 02, 03, 04, 05"):
         chapter("99")
     with pytest.raises(ValueError, match="chapter number"):
         chapter("one")
