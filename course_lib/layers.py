@@ -102,7 +102,8 @@ class MultiHeadAttention(keras.layers.Layer):
 
     Shapes:
         query ``(B, T, D_q)``, value ``(B, S, D_v)``, key ``(B, S, D_k)``; ``attention_mask`` boolean
-        ``(B, T, S)`` (``True`` = may attend). Output ``(B, T, d_model)``; with
+        ``(B, T, S)``, or ``(B, 1, S)`` for a padding mask that is the same for every query (``True`` = may
+        attend). Output ``(B, T, d_model)``; with
         ``return_attention_scores=True`` also the weights ``(B, num_heads, T, S)``.
     """
 
