@@ -87,7 +87,6 @@ def test_cross_attention_with_a_padding_mask_equals_keras():
     assert np.allclose(np.asarray(scores)[1, :, :, 2:], 0.0), "padded positions must get no attention"
 
 
-
 def test_a_padding_mask_of_shape_b_1_s_is_broadcast_over_the_queries():
     # Chapter 05's encoder passes (batch, 1, time): one padding mask for every query.
     rng = np.random.default_rng(6)
@@ -99,6 +98,7 @@ def test_a_padding_mask_of_shape_b_1_s_is_broadcast_over_the_queries():
     np.testing.assert_allclose(np.asarray(short), np.asarray(full), atol=1e-6)
     np.testing.assert_allclose(np.asarray(short_scores), np.asarray(full_scores), atol=1e-6)
     assert np.allclose(np.asarray(short_scores)[1, :, :, 2:], 0.0)
+
 
 def test_causal_self_attention_equals_keras():
     x = np.random.default_rng(5).normal(size=(2, 7, 12)).astype("float32")
