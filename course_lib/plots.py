@@ -1,4 +1,4 @@
-"""Pictures the chapters share: training curves from a Keras ``History`` and a confusion matrix.
+"""Pictures the chapters share: training curves, confusion matrices, image grids, word projections.
 
 Each function draws on a new figure (or the ``ax`` you pass), titles it, labels its axes and returns
 the matplotlib object, so a notebook shows it and a test can inspect it.
@@ -147,3 +147,43 @@ def plot_image_grid(images, titles: Sequence[str] | None = None, ncols: int = 8,
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_word_projection(points, words: Sequence[str], groups: Sequence[str] | None = None,
+                         title: str = "Word vectors projected to 2-D", xlabel: str = "component 1",
+                         ylabel: str = "component 2", ax=None):
+    """Scatter 2-D points (e.g. word vectors after PCA), each labelled with its word, coloured by group.
+
+    Args:
+        points: array ``(n, 2)``.
+        words: ``n`` labels.
+        groups: ``n`` group names (one colour and one legend entry each), or ``None``.
+        title, xlabel, ylabel: the plot's title and axis labels.
+        ax: an existing matplotlib ``Axes`` to draw on.
+
+    Returns:
+        The matplotlib ``Axes``.
+    """
+    import matplotlib.pyplot as plt
+
+    points = np.asarray(points, dtype=float)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"points must have shape (n, 2) (project the vectors to 2-D first), got {points.shape}")
+    if len(words) != len(points):
+        raise ValueError(f"{len(words)} words for {len(points)} points")
+    if groups is not None and len(groups) != len(points):
+        raise ValueError(f"{len(groups)} groups for {len(points)} points")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 5))
+    names = list(dict.fromkeys(groups)) if groups is not None else [None]
+    for name in names:
+        chosen = [i for i in range(len(points)) if groups is None or groups[i] == name]
+        ax.scatter(points[chosen, 0], points[chosen, 1], label=name, s=25)
+        for i in chosen:
+            ax.annotate(words[i], points[i], textcoords="offset points", xytext=(4, 3), fontsize=9)
+    if groups is not None:
+        ax.legend(fontsize=8, loc="best")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax

@@ -158,6 +158,44 @@ def _relu_in_place(x):
     return x
 
 
+NEGATIONS = {"no", "nor", "not", "never", "n't"}
+
+
+def _keep(tokens, stop, negations=True):
+    return [t for t in tokens if t not in stop or (negations and (t in NEGATIONS or t.endswith("n't")))]
+
+
+def _analogy(target_of):
+    """An analogy solver that builds the target with ``target_of(vectors, a, b, c)`` and may keep a, b, c."""
+    def analogy(vectors, a, b, c, exclude=True):
+        target = target_of(vectors, a, b, c)
+        scores = {w: v @ target / (np.linalg.norm(v) * np.linalg.norm(target)) for w, v in vectors.items()
+                  if not (exclude and w in (a, b, c))}
+        return max(scores, key=scores.get)
+    return analogy
+
+
+def _known_sum(tokens, vectors):
+    return np.sum([vectors[t] for t in tokens if t in vectors], axis=0)
+
+
+def _mistakes(order):
+    def most_confident_mistakes(y_true, p, k):
+        wrong = np.flatnonzero((p >= 0.5).astype(int) != y_true)
+        return wrong[order(p[wrong])][:k]
+    return most_confident_mistakes
+
+
+def _matrix(offset=0, reserved=2):
+    def embedding_matrix(vocabulary, vectors, dim):
+        matrix = np.zeros((len(vocabulary) - offset, dim))
+        for i, word in enumerate(vocabulary):
+            if i >= reserved and word in vectors:
+                matrix[i - offset] = vectors[word]
+        return matrix
+    return embedding_matrix
+
+
 WRONG = {
     ("00", "q1"): [(56, "rows TIMES columns"), (28, "one side"), (2352, "greyscale"), ("784", "whole number"),
                    (700, "not the number of cells")],
@@ -226,6 +264,37 @@ WRONG = {
     ("05", "q4"): [(lambda d, h: 3 * (d * d + d), "output projection"), (lambda d, h: 4 * d * d, "biases"),
                    (lambda d, h: 4 * (d * d + d) * h, "does not depend on num_heads"),
                    (lambda d, h: 4 * (d * d + d) // h, "does not depend"), (lambda d, h: 4.0 * (d * d + d), "whole")],
+    ("06", "q1"): [(lambda words, vocab: np.eye(len(vocab))[[vocab.index(w) for w in words]].T, "(3, 5), not (5, 3)"),
+                   (lambda words, vocab: np.ones((len(words), len(vocab))), "exactly one 1"),
+                   (lambda words, vocab: np.eye(len(vocab))[[vocab.index(w) - 1 for w in words]], "expected [[")],
+    ("06", "q2"): [(lambda u, v: np.dot(u, v), "dot product"),
+                   (lambda u, v: np.dot(u, v) / np.dot(u, u), "squared norm"),
+                   (lambda u, v: np.linalg.norm(u - v), "Euclidean"),
+                   (lambda u, v: [np.dot(u, v)], "one number")],
+    ("06", "q3"): [(lambda vectors, a, b, c: _analogy(lambda V, a, b, c: V[b] - V[a] + V[c])(vectors, a, b, c, False),
+                    "question's words"),
+                   (_analogy(lambda V, a, b, c: V[b] - V[c] + V[a]), "'prince'"),
+                   (lambda vectors, a, b, c: vectors[b] - vectors[a] + vectors[c], "one word")],
+    ("06", "q4"): [(lambda tokens, vectors, dim: _known_sum(tokens, vectors) / len(tokens), "3 known ones"),
+                   (lambda tokens, vectors, dim: _known_sum(tokens, vectors), "the sum"),
+                   (lambda tokens, vectors, dim: np.mean([vectors[t] for t in tokens if t in vectors], axis=0),
+                    "np.zeros(dim)"),
+                   (lambda tokens, vectors, dim: np.mean([vectors[t] for t in tokens], axis=0), "KeyError")],
+    ("07", "q1"): [(lambda tokens, stop: _keep(tokens, stop, negations=False), "source's filter"),
+                   (lambda tokens, stop: list(tokens), "nothing was removed"),
+                   (lambda tokens, stop: sorted(_keep(tokens, stop)), "wrong order"),
+                   (lambda tokens, stop: [t for t in tokens if t not in stop or t in ("no", "not")], "negations kept")],
+    ("07", "q2"): [(lambda vocab, known: sum(w in known for w in vocab[2:]), "the count"),
+                   (lambda vocab, known: sum(w in known for w in vocab) / len(vocab), "reserved entries"),
+                   (lambda vocab, known: sum(w not in known for w in vocab[2:]) / len(vocab[2:]), "WITHOUT"),
+                   (lambda vocab, known: 100 * sum(w in known for w in vocab[2:]) / len(vocab[2:]), "percentage")],
+    ("07", "q3"): [(_matrix(offset=2), "including '' and '[UNK]'"), (_matrix(reserved=0), "must stay zero"),
+                   (lambda vocab, vectors, dim: np.array([vectors[w] for w in vocab[2:]]), "KeyError"),
+                   (lambda vocab, vectors, dim: np.roll(_matrix()(vocab, vectors, dim), 1, axis=0), "shifted")],
+    ("07", "q4"): [(lambda y, p, k: np.argsort(-np.abs(p - 0.5), kind="stable")[:k], "right or wrong"),
+                   (_mistakes(lambda p: np.argsort(-p, kind="stable")), "distance |p - 0.5|"),
+                   (_mistakes(lambda p: np.argsort(np.abs(p - 0.5), kind="stable")), "least confident first"),
+                   (lambda y, p, k: ["a"] * k, "indices")],
     ("01", "q1"): [(lambda t: {w: t.split().count(w) for w in t.split()}, "lower-case"),
                    (lambda t: {c: t.count(c) for c in t}, "single characters"),
                    (lambda t: list(t.lower().split()), "expected a dict")],
@@ -342,7 +411,7 @@ def test_hints_and_solution(capsys):
 def test_chapter_lookup():
     assert [p.question for p in chapter(1).problems] == [p.question for p in chapter("01").problems]
     assert len(chapter("1").problems) >= 5 and len(chapter("00").problems) >= 3
-    with pytest.raises(ValueError, match="chapters with exercises: 00, 01, 02, 03, 04, 05"):
+    with pytest.raises(ValueError, match="chapters with exercises: 00, 01, 02, 03, 04, 05, 06, 07"):
         chapter("99")
     with pytest.raises(ValueError, match="chapter number"):
         chapter("one")
