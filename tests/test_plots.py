@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from sklearn.metrics import confusion_matrix  # noqa: E402
 
-from course_lib.plots import plot_confusion_matrix, plot_history  # noqa: E402
+from course_lib.plots import plot_confusion_matrix, plot_history, plot_word_projection  # noqa: E402
 
 HISTORY = {"loss": [0.9, 0.5, 0.3], "accuracy": [0.6, 0.8, 0.9], "val_loss": [1.0, 0.7, 0.6],
            "val_accuracy": [0.55, 0.7, 0.75]}
@@ -112,3 +112,25 @@ def test_image_grid_bad_input(images, kwargs, message):
 
     with pytest.raises(ValueError, match=message):
         plot_image_grid(images, **kwargs)
+
+
+def test_word_projection_labels_every_point_and_colours_groups():
+    points = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.5]])
+    ax = plot_word_projection(points, ["good", "great", "dog"], ["praise", "praise", "animal"], title="T",
+                              xlabel="PC 1", ylabel="PC 2")
+    assert [t.get_text() for t in ax.texts] == ["good", "great", "dog"]
+    assert [t.xy for t in ax.texts][2] == (2.0, 0.5)
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["praise", "animal"]
+    assert len(ax.collections) == 2 and ax.collections[0].get_offsets().shape == (2, 2)
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("T", "PC 1", "PC 2")
+    assert plot_word_projection(points, ["a", "b", "c"]).get_legend() is None
+
+
+@pytest.mark.parametrize("points, words, groups, message", [
+    (np.zeros((3, 50)), ["a", "b", "c"], None, "project the vectors to 2-D"),
+    (np.zeros((3, 2)), ["a", "b"], None, "2 words for 3 points"),
+    (np.zeros((3, 2)), ["a", "b", "c"], ["x"], "1 groups for 3 points"),
+])
+def test_word_projection_bad_input(points, words, groups, message):
+    with pytest.raises(ValueError, match=message):
+        plot_word_projection(points, words, groups)
