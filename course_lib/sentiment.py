@@ -74,11 +74,8 @@ def preprocess(text: str, stop: Iterable[str] | None = None) -> list[str]:
     if not isinstance(text, str):
         raise TypeError(f"preprocess expects one text (str), got {type(text).__name__}; "
                         "for many texts use preprocess_texts(texts)")
-    from nltk.tokenize import word_tokenize
+    from nltk.tokenize import word_tokenize  # with preserve_line=True it needs no NLTK data
 
-    from course_lib.text import use_course_nltk_data
-
-    use_course_nltk_data()
     stop = stop_words() if stop is None else stop
     tokens = []
     # preserve_line=True skips Punkt's sentence splitting, which takes two thirds of the time; the price is
@@ -309,7 +306,7 @@ def train_pipeline(data=None, glove=None, *, epochs: int | None = None, seed: in
         history = classifier.fit(vectorizer(x_train.tolist()), y_train, epochs=epochs, batch_size=64,
                                  validation_data=(vectorizer(x_val.tolist()), y_val), callbacks=callbacks,
                                  verbose=verbose)
-        best = keras.models.load_model(checkpoint)
+        best = keras.models.load_model(checkpoint, compile=False)  # for prediction: no optimizer state
     return SentimentPipeline.from_parts(vectorizer, best), history
 
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.exercises.core import Incorrect, Problem, call
+from course_lib.sentiment import is_negation
 
 _STOP = frozenset({"the", "a", "is", "this", "it", "was", "no", "nor", "not", "don't", "isn't", "and", "i"})
 _TOKENS = ["this", "movie", "is", "not", "good", "and", "it", "was", "n't", "funny", "no", "story", "isn't",
            "great", "i", "liked", "the", "end"]
 _EXPECTED = ["movie", "not", "good", "n't", "funny", "no", "story", "isn't", "great", "liked", "end"]
 
-
-def _is_negation(word: str) -> bool:
-    return word in {"no", "nor", "not", "never", "n't"} or word.endswith("n't")
 
 
 class KeepNegations(Problem):
@@ -45,8 +43,8 @@ def remove_stop_words(tokens, stop_words):
             raise Incorrect("nothing was removed: drop the stop words ('this', 'is', 'the'...), keep the negations")
         if sorted(result) == sorted(_EXPECTED) and result != _EXPECTED:
             raise Incorrect("the right tokens in the wrong order: keep the order of the text ('not' before 'good')")
-        kept_negations = [t for t in result if _is_negation(t)]
-        if kept_negations != [t for t in _EXPECTED if _is_negation(t)]:
+        kept_negations = [t for t in result if is_negation(t)]
+        if kept_negations != [t for t in _EXPECTED if is_negation(t)]:
             raise Incorrect(f"negations kept: {kept_negations}; expected all of 'not', \"n't\", 'no', \"isn't\" "
                             "(\"n't\" and words ending in \"n't\" count)")
         if result != _EXPECTED:
