@@ -195,40 +195,59 @@ class Attribution:
         return totals
 
 
-def integrated_gradients(pipeline, text: str, steps: int = 64, preprocessed: bool = False) -> Attribution:
-    """Integrated gradients of a ``sentiment.SentimentPipeline``'s P(positive) on its embeddings.
+def integrated_gradients(pipeline, texts: Sequence[str], steps: int = 32,
+                         preprocessed: bool = False) -> list[Attribution]:
+    """Integrated gradients of a ``sentiment.SentimentPipeline``'s P(positive) on its embeddings, per token.
 
-    With x the review's embedded tokens ``(length, dim)`` and the baseline x' = 0, token t's score is
+    With x a review's embedded tokens ``(length, dim)`` and the baseline x' = 0, token t's score is
     ``sum_dim (x - x') * mean_k dP/dx(x' + a_k (x - x'))`` over ``steps`` points a_k = (k + 0.5) / steps.
-    The scores add up to P(x) - P(x') (up to the integral's discretisation).
+    The scores of a review add up to P(x) - P(x') (up to the discretisation of the integral).
+
+    Args:
+        pipeline: the trained pipeline (``sentiment.load_pipeline()``).
+        texts: raw reviews, or space-joined tokens with ``preprocessed=True``.
+        steps: points on the straight path from the baseline to x.
+
+    Returns:
+        One ``Attribution`` per text.
     """
     import keras
     import tensorflow as tf
 
     from course_lib.sentiment import preprocess
 
-    tokens = text.split() if preprocessed else preprocess(text, pipeline.stop)
+    if isinstance(texts, str):
+        raise TypeError("integrated_gradients expects a list of texts; for one text pass [text]")
     vectorizer = next(layer for layer in pipeline.model.layers
                       if isinstance(layer, keras.layers.TextVectorization))
     classifier = next(layer for layer in pipeline.model.layers if isinstance(layer, keras.Model))
     embedding, *rest = [layer for layer in classifier.layers if not isinstance(layer, keras.layers.InputLayer)]
-    ids = vectorizer(tf.constant([" ".join(tokens)]))            # (1, length)
-    mask = tf.not_equal(ids, 0)
-    x = embedding(ids)                                          # (1, length, dim)
+    alphas = tf.reshape((tf.range(steps, dtype=tf.float32) + 0.5) / steps, (-1, 1, 1))
 
-    def probability(embedded):                                 # (batch, length, dim) -> (batch,)
+    def probability(embedded, mask):                       # (batch, length, dim), (1, length) -> (batch,)
         hidden = rest[0](embedded, mask=tf.repeat(mask, tf.shape(embedded)[0], axis=0))
         for layer in rest[1:]:
             hidden = layer(hidden, training=False)
         return hidden[:, 0]
 
-    alphas = tf.reshape((tf.range(steps, dtype=tf.float32) + 0.5) / steps, (-1, 1, 1))
-    path = alphas * x                                           # (steps, length, dim)
-    with tf.GradientTape() as tape:
-        tape.watch(path)
-        total = tf.reduce_sum(probability(path))
-    gradients = tf.reduce_mean(tape.gradient(total, path), axis=0)      # (length, dim)
-    scores = tf.reduce_sum(gradients * x[0], axis=-1).numpy()           # (length,)
-    ends = probability(tf.concat([x, tf.zeros_like(x)], axis=0)).numpy()
-    n = int(mask.numpy().sum())
-    return Attribution(tokens[:n], scores[:n].astype(float), float(ends[0]), float(ends[1]))
+    @tf.function  # one graph for every review: run eagerly, the LSTM steps through time in Python
+    def attribute(ids):                                    # (1, length) -> scores (length,), P(x), P(x')
+        mask = tf.not_equal(ids, 0)
+        x = embedding(ids)                                 # (1, length, dim)
+        path = alphas * x                                  # (steps, length, dim)
+        with tf.GradientTape() as tape:
+            tape.watch(path)
+            total = tf.reduce_sum(probability(path, mask))
+        gradients = tf.reduce_mean(tape.gradient(total, path), axis=0)     # (length, dim)
+        ends = probability(tf.concat([x, tf.zeros_like(x)], axis=0), mask)
+        return tf.reduce_sum(gradients * x[0], axis=-1), ends[0], ends[1]
+
+    attributions = []
+    for text in texts:
+        tokens = text.split() if preprocessed else preprocess(text, pipeline.stop)
+        ids = vectorizer(tf.constant([" ".join(tokens)]))
+        scores, prediction, baseline = attribute(ids)
+        n = int(tf.math.count_nonzero(ids))
+        attributions.append(Attribution(tokens[:n], scores.numpy()[:n].astype(float), float(prediction),
+                                        float(baseline)))
+    return attributions

@@ -126,12 +126,17 @@ def test_integrated_gradients_add_up_to_the_change_in_probability():
     pipeline = sentiment.SentimentPipeline.from_parts(
         vectorizer, sentiment.build_classifier(matrix, sequence_length=8, units=3), stop=set())
 
-    attribution = explain.integrated_gradients(pipeline, "great cast great story unknownword", steps=64)
+    attribution, other = explain.integrated_gradients(pipeline, ["great cast great story unknownword", "bad"],
+                                                      steps=64)
     assert attribution.tokens == ["great", "cast", "great", "story", "unknownword"]
     assert attribution.prediction == pytest.approx(pipeline.predict_proba(["great cast great story unknownword"])
                                                    [0, 1], abs=1e-6)
     assert attribution.scores.sum() == pytest.approx(attribution.prediction - attribution.baseline, abs=1e-3)
     assert attribution.by_word()["great"] == pytest.approx(attribution.scores[0] + attribution.scores[2])
 
-    long = explain.integrated_gradients(pipeline, " ".join(["good"] * 12), preprocessed=True)
+    assert other.tokens == ["bad"] and other.scores.sum() == pytest.approx(other.prediction - other.baseline,
+                                                                           abs=1e-3)
+    (long,) = explain.integrated_gradients(pipeline, [" ".join(["good"] * 12)], preprocessed=True)
     assert len(long.tokens) == 8 and long.scores.shape == (8,)    # the model reads 8 tokens
+    with pytest.raises(TypeError, match="list of texts"):
+        explain.integrated_gradients(pipeline, "one text")
