@@ -187,3 +187,68 @@ def plot_word_projection(points, words: Sequence[str], groups: Sequence[str] | N
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return ax
+
+
+def plot_word_weights(weights: Sequence[tuple[str, float]] | Mapping[str, float], title: str = "Word weights",
+                      xlabel: str = "weight", ax=None):
+    """Horizontal bars of word weights (an explanation): positive green, negative red, first word on top.
+
+    Args:
+        weights: ``(word, weight)`` pairs in the order to draw them, e.g. ``Explanation.top(10)``, or a dict.
+        title, xlabel: the plot's title and x-axis label.
+        ax: an existing matplotlib ``Axes`` to draw on.
+
+    Returns:
+        The matplotlib ``Axes``.
+    """
+    import matplotlib.pyplot as plt
+
+    pairs = list(weights.items()) if isinstance(weights, Mapping) else list(weights)
+    if not pairs:
+        raise ValueError("no word weights to plot: pass (word, weight) pairs, e.g. explanation.top(10)")
+    words = [str(word) for word, _ in pairs]
+    values = np.array([float(value) for _, value in pairs])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.3 * len(pairs) + 1.2))
+    positions = np.arange(len(pairs))[::-1]
+    ax.barh(positions, values, color=["tab:green" if v > 0 else "tab:red" for v in values])
+    ax.set_yticks(positions, words)
+    ax.axvline(0.0, color="black", linewidth=0.8)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    return ax
+
+
+def highlight_text(text: str, weights: Mapping[str, float], max_weight: float | None = None):
+    """The text as HTML, each word on a background coloured by its weight: green positive, red negative.
+
+    A word is looked up lower-cased (``"Great"`` -> ``weights["great"]``); a contraction such as ``"didn't"``
+    takes the weight of ``"n't"`` when it has none of its own, as NLTK splits it that way. Words without a
+    weight stay plain. The opacity is ``|weight| / max_weight`` (default: the largest |weight|).
+
+    Returns:
+        ``IPython.display.HTML``; its ``.data`` is the HTML string.
+    """
+    import html
+    import re
+
+    from IPython.display import HTML
+
+    if not isinstance(text, str):
+        raise TypeError(f"highlight_text expects the text (str), got {type(text).__name__}")
+    scale = max_weight if max_weight is not None else max((abs(w) for w in weights.values()), default=0.0)
+    pieces, last = [], 0
+    for match in re.finditer(r"[\w']+", text):
+        word = match.group().lower()
+        weight = weights.get(word, weights.get("n't") if word.endswith("n't") else None)
+        pieces.append(html.escape(text[last:match.start()], quote=False))
+        if weight is None or scale == 0:
+            pieces.append(html.escape(match.group(), quote=False))
+        else:
+            rgb = "0, 160, 0" if weight > 0 else "220, 0, 0"
+            alpha = min(abs(weight) / scale, 1.0)
+            pieces.append(f'<span style="background: rgba({rgb}, {alpha:.2f})" title="{weight:+.3f}">'
+                          f"{html.escape(match.group(), quote=False)}</span>")
+        last = match.end()
+    pieces.append(html.escape(text[last:], quote=False))
+    return HTML('<div style="line-height: 1.6">' + "".join(pieces) + "</div>")

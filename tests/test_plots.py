@@ -1,4 +1,4 @@
-"""course_lib.plots: training curves and confusion matrices."""
+"""course_lib.plots: training curves, confusion matrices, word projections and word weights."""
 
 import matplotlib
 
@@ -9,7 +9,13 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from sklearn.metrics import confusion_matrix  # noqa: E402
 
-from course_lib.plots import plot_confusion_matrix, plot_history, plot_word_projection  # noqa: E402
+from course_lib.plots import (  # noqa: E402
+    highlight_text,
+    plot_confusion_matrix,
+    plot_history,
+    plot_word_projection,
+    plot_word_weights,
+)
 
 HISTORY = {"loss": [0.9, 0.5, 0.3], "accuracy": [0.6, 0.8, 0.9], "val_loss": [1.0, 0.7, 0.6],
            "val_accuracy": [0.55, 0.7, 0.75]}
@@ -134,3 +140,30 @@ def test_word_projection_labels_every_point_and_colours_groups():
 def test_word_projection_bad_input(points, words, groups, message):
     with pytest.raises(ValueError, match=message):
         plot_word_projection(points, words, groups)
+
+
+def test_word_weights_bars_keep_order_and_sign_colours():
+    ax = plot_word_weights([("great", 0.3), ("boring", -0.2), ("film", 0.01)], title="T")
+    labels = sorted(ax.get_yticklabels(), key=lambda t: -t.get_position()[1])
+    assert [t.get_text() for t in labels] == ["great", "boring", "film"]      # first pair on top
+    bars = ax.patches
+    assert [round(b.get_width(), 3) for b in bars] == [0.3, -0.2, 0.01]
+    assert bars[0].get_y() > bars[1].get_y() > bars[2].get_y()
+    green, red = matplotlib.colors.to_rgba("tab:green"), matplotlib.colors.to_rgba("tab:red")
+    assert [b.get_facecolor() for b in bars] == [green, red, green]
+    assert ax.get_title() == "T"
+    assert len(plot_word_weights({"a": 1.0, "b": -1.0}).patches) == 2
+    with pytest.raises(ValueError, match="no word weights"):
+        plot_word_weights([])
+
+
+def test_highlight_text_colours_words_by_weight_and_escapes_html():
+    html = highlight_text("Great <br />film, but I didn't laugh. GREAT", {"great": 0.4, "n't": -0.2,
+                                                                           "laugh": 0.1}).data
+    assert html.count("rgba(0, 160, 0, 1.00)") == 2                     # both "Great"s, full opacity
+    assert 'rgba(220, 0, 0, 0.50)" title="-0.200">didn\'t</span>' in html  # "didn't" takes "n't"
+    assert "rgba(0, 160, 0, 0.25)" in html and "&lt;br /&gt;" in html and "<br />" not in html
+    assert ">film<" not in html and "film, but" in html                    # no weight: plain
+    assert "rgba(0, 160, 0, 0.50)" in highlight_text("great", {"great": 0.4}, max_weight=0.8).data
+    with pytest.raises(TypeError, match="expects the text"):
+        highlight_text(["great"], {"great": 1.0})
