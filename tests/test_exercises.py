@@ -196,6 +196,43 @@ def _matrix(offset=0, reserved=2):
     return embedding_matrix
 
 
+def _kernel(f):
+    return lambda d, width: f(np.asarray(d, dtype=float), width)
+
+
+def _perturb(first_only=False, invert=False):
+    def perturb(tokens, words, mask):
+        deleted = {w for w, keep in zip(words, mask, strict=True) if bool(keep) == invert}
+        if first_only:
+            kept, seen = [], set()
+            for t in tokens:
+                if t in deleted and t not in seen:
+                    seen.add(t)
+                    continue
+                kept.append(t)
+            return " ".join(kept)
+        return " ".join(t for t in tokens if t not in deleted)
+    return perturb
+
+
+def _surrogate(row_weight=np.sqrt, intercept=True):
+    def fit_surrogate(masks, targets, weights):
+        X = np.column_stack([np.ones(len(masks)), masks]) if intercept else masks
+        r = row_weight(weights)
+        solution = np.linalg.lstsq(X * r[:, None], targets * r, rcond=None)[0]
+        return (solution[1:], solution[0]) if intercept else (solution, 0.0)
+    return fit_surrogate
+
+
+def _overlap(key, jaccard=False, share=True):
+    def top_k_overlap(a, b, k):
+        top_a = {w for w, _ in sorted(a.items(), key=lambda item: key(item[1]))[:k]}
+        top_b = {w for w, _ in sorted(b.items(), key=lambda item: key(item[1]))[:k]}
+        common = len(top_a & top_b)
+        return common / len(top_a | top_b) if jaccard else (common / k if share else common)
+    return top_k_overlap
+
+
 WRONG = {
     ("00", "q1"): [(56, "rows TIMES columns"), (28, "one side"), (2352, "greyscale"), ("784", "whole number"),
                    (700, "not the number of cells")],
@@ -295,6 +332,24 @@ WRONG = {
                    (_mistakes(lambda p: np.argsort(-p, kind="stable")), "distance |p - 0.5|"),
                    (_mistakes(lambda p: np.argsort(np.abs(p - 0.5), kind="stable")), "least confident first"),
                    (lambda y, p, k: ["a"] * k, "indices")],
+    ("08", "q1"): [(_kernel(lambda d, w: np.exp(-d ** 2 / w ** 2)), "square root is missing"),
+                   (_kernel(lambda d, w: np.exp(-d / w)), "square the distance"),
+                   (_kernel(lambda d, w: np.sqrt(np.exp(d ** 2 / w ** 2))), "sign of the exponent"),
+                   (_kernel(lambda d, w: np.sqrt(np.exp(-d ** 2 / 25.0 ** 2))), "width you are given"),
+                   (_kernel(lambda d, w: 1 - d / 100), "expected")],
+    ("08", "q2"): [(_perturb(invert=True), "KEEPS the word"), (_perturb(first_only=True), "EVERY occurrence"),
+                   (lambda tokens, words, mask: " ".join(t for t, keep in zip(tokens, list(mask) + [1, 1],
+                                                                              strict=True) if keep),
+                    "one entry per distinct word"),
+                   (lambda tokens, words, mask: _perturb()(tokens, words, mask).split(), "one string"),
+                   (lambda tokens, words, mask: "  ".join(_perturb()(tokens, words, mask).split()), "single spaces")],
+    ("08", "q3"): [(_surrogate(row_weight=np.ones_like), "unweighted"),
+                   (_surrogate(row_weight=lambda w: w), "weighted twice"),
+                   (_surrogate(intercept=False), "intercept is missing"),
+                   (lambda masks, targets, weights: _surrogate()(masks, targets, weights)[0], "return two things")],
+    ("08", "q4"): [(_overlap(lambda w: -w), "not by the weight itself"),
+                   (_overlap(lambda w: -abs(w), share=False), "divided by k"),
+                   (_overlap(lambda w: -abs(w), jaccard=True), "Jaccard")],
     ("01", "q1"): [(lambda t: {w: t.split().count(w) for w in t.split()}, "lower-case"),
                    (lambda t: {c: t.count(c) for c in t}, "single characters"),
                    (lambda t: list(t.lower().split()), "expected a dict")],
@@ -411,7 +466,7 @@ def test_hints_and_solution(capsys):
 def test_chapter_lookup():
     assert [p.question for p in chapter(1).problems] == [p.question for p in chapter("01").problems]
     assert len(chapter("1").problems) >= 5 and len(chapter("00").problems) >= 3
-    with pytest.raises(ValueError, match="chapters with exercises: 00, 01, 02, 03, 04, 05, 06, 07"):
+    with pytest.raises(ValueError, match="chapters with exercises: 00, 01, 02, 03, 04, 05, 06, 07, 08"):
         chapter("99")
     with pytest.raises(ValueError, match="chapter number"):
         chapter("one")
