@@ -18,7 +18,7 @@ Texts are lists of tokens; the classifier is called on the kept tokens joined by
     pipeline = sentiment.load_pipeline()
     tokens = sentiment.preprocess("Not good at all, a boring film.")   # ['not', 'good', 'boring', 'film']
     exp = explain.lime_text(tokens, lambda texts: pipeline.predict_proba(texts, preprocessed=True))
-    exp.top(3)                                                         # [('boring', -0.4...), ...]
+    exp.top(3)                                # [(word, weight), ...]: the 3 largest |weight| first
 """
 
 from __future__ import annotations
