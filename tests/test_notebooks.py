@@ -1,5 +1,6 @@
 """Notebook policy: what every chapter must have, checked on the committed files."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -82,3 +83,140 @@ def test_readme_table_lists_the_chapter_with_its_measured_minutes(path):
     row = next((line for line in readme.splitlines() if line.startswith("|") and f"chapters/{path.name}" in line), None)
     assert row, f"README chapter table has no row for {path.name}"
     assert re.search(r"\|\s*\d+(\.\d+)? min\s*\|", row), f"no measured minutes in: {row}"
+
+
+# --------------------------------------------------------------------------- defects that are easy to reintroduce
+TIMING_NAME = re.compile(r"second|elapsed|duration|_time\b|\btime\b|per_epoch|timing|perf_counter", re.I)
+EXERCISE_CELL = re.compile(r"\bex\.q\d+\.check\(")
+
+
+def _python(source: str) -> ast.Module | None:
+    """A code cell's source as a syntax tree (IPython magics and shell lines blanked); None if it does not parse."""
+    lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
+    try:
+        return ast.parse("\n".join(lines))
+    except SyntaxError:
+        return None
+
+
+def wall_clock_comparisons(tree: ast.AST) -> list[str]:
+    """Asserted comparisons between two measured times: each side names a timing and neither is a number.
+
+    ``assert seconds["BiLSTM"] > seconds["LSTM"]`` is one (flaky on a busy machine); ``assert seconds < 120``, a
+    budget with a literal on one side, is not.
+    """
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Assert):
+            continue
+        for compare in (n for n in ast.walk(node.test) if isinstance(n, ast.Compare)):
+            operands = [compare.left, *compare.comparators]
+            for left, right in zip(operands, operands[1:], strict=False):
+                texts = [ast.unparse(left), ast.unparse(right)]
+                literal = any(isinstance(side, ast.Constant) for side in (left, right))
+                if not literal and all(TIMING_NAME.search(t) for t in texts):
+                    found.append(" vs ".join(texts))
+            call = ast.unparse(compare)
+            if re.search(r"\b(min|max|sorted)\(\s*\w*(second|time)", call, re.I):
+                found.append(call)
+    return found
+
+
+def test_the_wall_clock_detector_flags_comparisons_and_spares_budgets():
+    flagged = 'assert seconds["BiLSTM"] > seconds["LSTM"]\nassert min(seconds, key=seconds.get) == "pooling"'
+    assert len(wall_clock_comparisons(ast.parse(flagged))) == 2
+    spared = "assert tokenise_seconds < 120\nassert accuracy['a'] > accuracy['b']\nassert elapsed <= 2.5 * 60"
+    assert wall_clock_comparisons(ast.parse(spared)) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_assert_compares_wall_clock_times(path):
+    for index, cell in enumerate(_code(_read(path))):
+        tree = _python(cell.source)
+        assert tree is not None, f"code cell {index} does not parse"
+        found = wall_clock_comparisons(tree)
+        assert not found, (f"code cell {index} asserts a comparison of measured times ({found}); timings vary "
+                           "between runs: print them in an ignored cell, assert a generous budget at most")
+
+
+@pytest.mark.parametrize("path", sorted((PROJECT_ROOT / "tests").glob("*.py")), ids=lambda p: p.name)
+def test_no_test_compares_wall_clock_times(path):
+    found = wall_clock_comparisons(ast.parse(path.read_text(encoding="utf-8")))
+    found = [f for f in found if "wall_clock" not in f]
+    assert not found, f"{path.name} asserts a comparison of measured times: {found}"
+
+
+HEADER_MINUTES = re.compile(r"executes in (?:about )?(\d+(?:\.\d+)?) min")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_header_follows_the_template_and_its_minutes_equal_the_readme(path):
+    header = _read(path).cells[0].source
+    for line in ("- **Time:**", "- **Mirrors:**", "- **Before this:**"):
+        assert line in header, f"the header lacks its '{line}' line (see the chapter template)"
+    match = HEADER_MINUTES.search(header)
+    assert match, "the **Time:** line should say 'the notebook executes in N minutes' (measured with course run)"
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("|") and f"chapters/{path.name}" in line)
+    readme_minutes = re.search(r"\|\s*(\d+(?:\.\d+)?) min\s*\|", row).group(1)
+    assert float(match.group(1)) == float(readme_minutes), (
+        f"the header says {match.group(1)} minutes, the README {readme_minutes}: give both the measured time")
+
+
+def _all_text(nb) -> str:
+    return "\n".join(cell.source for cell in nb.cells)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_chapter_cited_exists(path):
+    existing = {p.name[:2] for p in NOTEBOOKS}
+    cited = set()
+    for match in re.finditer(r"\b[Cc]hapters? (\d\d)((?:(?:, | and | or |-)\d\d)*)", _all_text(_read(path))):
+        cited |= {match.group(1), *re.findall(r"\d\d", match.group(2))}
+    missing = sorted(cited - existing)
+    assert not missing, f"cites chapter(s) {missing}, which do not exist yet: refer to what exists"
+
+
+def _names(tree: ast.AST, *, loaded: bool) -> set[str]:
+    """Names a cell binds at the top level (defs, classes, imports, assignments), plus the names it reads."""
+    names = set()
+    for node in tree.body if isinstance(tree, ast.Module) else []:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.For | ast.With):
+            targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            for target in filter(None, targets):
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    if loaded:
+        names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_exercise_cells_do_not_shadow_names_of_the_chapter(path):
+    """Re-running a chapter cell after an exercise must still work: an exercise's answer gets its own name."""
+    used: set[str] = set()
+    shadowed = []
+    for cell in _code(_read(path)):
+        tree = _python(cell.source)
+        if tree is None:
+            continue
+        if EXERCISE_CELL.search(cell.source):
+            shadowed += [f"{name} (in: {cell.source.splitlines()[0][:60]})"
+                         for name in sorted(_names(tree, loaded=False) & used)]
+        elif "chapter(" not in cell.source:
+            used |= _names(tree, loaded=True)
+    assert not shadowed, f"exercise cells redefine names that earlier chapter cells use: {shadowed}"
+
+
+def test_the_data_table_of_chapter_00_names_the_chapters_that_call_each_loader():
+    table = _read(CHAPTERS_DIR / "00_start_here.ipynb")
+    rows = re.findall(r"^\| `(\w+)\(\)` \|.*\| ([\d, ]+) \|$", _all_text(table), re.M)
+    assert len(rows) >= 5, "chapter 00 should have a table of the data loaders"
+    for loader, listed in rows:
+        calling = {p.name[:2] for p in NOTEBOOKS
+                   if re.search(rf"\b{loader}\(", "\n".join(c.source for c in _code(_read(p))))}
+        listed_set = set(listed.replace(" ", "").split(","))
+        assert listed_set == calling, f"{loader}: the table says {listed}, but it is called in {sorted(calling)}"

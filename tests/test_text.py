@@ -29,7 +29,7 @@ def test_stopwords():
 
 
 def test_seed_001_listing_runs_verbatim():
-    # The seed's 1.4.1 listing, unchanged.
+    # Source 001 §1.4.1's listing, unchanged.
     from nltk.corpus import stopwords
     from nltk.tokenize import word_tokenize
 

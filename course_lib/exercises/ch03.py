@@ -87,8 +87,8 @@ def conv_output_size(n, k, padding=0, stride=1):
 
 
 class SeedModelParams(Problem):
-    title = "Count the parameters of the seed 002 §4.1 CNN"
-    answer_name = "seed_model_params"
+    title = "Count the parameters of the source 002 §4.1 CNN"
+    answer_name = "published_cnn_params"
     hints = (
         "A Conv2D with a k x k kernel, c_in input channels and c_out filters has k*k*c_in*c_out weights plus "
         "c_out biases. Pooling and Flatten have none.",
@@ -101,7 +101,7 @@ conv2 = 3 * 3 * 32 * 64 + 64       # 18,496
 conv3 = 3 * 3 * 64 * 64 + 64       # 36,928
 dense1 = 3 * 3 * 64 * 64 + 64      # Flatten gives 3*3*64 = 576 inputs: 36,928
 dense2 = 64 * 10 + 10              # 650
-seed_model_params = conv1 + conv2 + conv3 + dense1 + dense2   # 93,322
+published_cnn_params = conv1 + conv2 + conv3 + dense1 + dense2   # 93,322
 """
 
     def check_answer(self, answer):

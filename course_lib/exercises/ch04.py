@@ -46,7 +46,7 @@ def rnn_step(x_t, h_prev, W_x, W_h, b):
 
 class LstmStep(Problem):
     title = "One LSTM step: the six equations, in Keras' gate order"
-    answer_name = "lstm_step"
+    answer_name = "my_lstm_step"
     hints = (
         "z = x_t @ W + h_prev @ U + b has 4 * units columns: input gate, forget gate, candidate, output gate, "
         "in that order (Keras' layout). Gates use the sigmoid, the candidate c~ uses tanh.",
@@ -55,7 +55,7 @@ class LstmStep(Problem):
     solution_code = """
 import numpy as np
 
-def lstm_step(x_t, h_prev, c_prev, W, U, b):
+def my_lstm_step(x_t, h_prev, c_prev, W, U, b):
     sigmoid = lambda v: 1 / (1 + np.exp(-v))
     units = h_prev.shape[-1]
     z = x_t @ W + h_prev @ U + b

@@ -23,7 +23,7 @@ def _attention(q, k, v, mask=None, scale=None):
 
 class ScaledDotProductAttention(Problem):
     title = "Scaled dot-product attention with a mask, in NumPy"
-    answer_name = "attention"
+    answer_name = "my_attention"
     hints = (
         "scores = Q @ K^T / sqrt(d_k), where d_k is the last axis of Q (and K). Where the mask is False, set the "
         "score to a large negative number (-1e9) so that its softmax weight is 0. Softmax over the LAST axis "
@@ -34,7 +34,7 @@ class ScaledDotProductAttention(Problem):
     solution_code = """
 import numpy as np
 
-def attention(Q, K, V, mask=None):
+def my_attention(Q, K, V, mask=None):
     scores = Q @ K.swapaxes(-1, -2) / np.sqrt(Q.shape[-1])      # (..., T, S)
     if mask is not None:
         scores = np.where(mask, scores, -1e9)                   # masked keys get no weight
@@ -109,7 +109,7 @@ def causal_mask(n):
 
 class PositionalEncoding(Problem):
     title = "Sinusoidal positional encoding"
-    answer_name = "positional_encoding"
+    answer_name = "my_positional_encoding"
     hints = (
         "PE[pos, 2i] = sin(pos / 10000^(2i / depth)) and PE[pos, 2i+1] = cos(pos / 10000^(2i / depth)): "
         "even columns use sin, odd columns cos, and each sin/cos pair shares one frequency.",
@@ -119,7 +119,7 @@ class PositionalEncoding(Problem):
     solution_code = """
 import numpy as np
 
-def positional_encoding(length, depth):
+def my_positional_encoding(length, depth):
     angles = np.arange(length)[:, None] / 10000 ** (np.arange(0, depth, 2) / depth)   # (length, depth / 2)
     pe = np.zeros((length, depth))
     pe[:, 0::2] = np.sin(angles)

@@ -136,7 +136,7 @@ def mean_embedding(tokens, vectors, dim):
 
 class OneHot(Problem):
     title = "One-hot vectors"
-    answer_name = "one_hot"
+    answer_name = "my_one_hot"
     hints = (
         "Return a (len(words), len(vocabulary)) array of zeros with a single 1 per row, in the column of the "
         "word's position in `vocabulary`.",
@@ -145,7 +145,7 @@ class OneHot(Problem):
     solution_code = """
 import numpy as np
 
-def one_hot(words, vocabulary):
+def my_one_hot(words, vocabulary):
     out = np.zeros((len(words), len(vocabulary)))
     for i, word in enumerate(words):
         out[i, vocabulary.index(word)] = 1.0

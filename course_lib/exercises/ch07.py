@@ -54,14 +54,14 @@ def remove_stop_words(tokens, stop_words):
 
 class Coverage(Problem):
     title = "How much of the vocabulary GloVe covers"
-    answer_name = "coverage"
+    answer_name = "my_coverage"
     hints = (
         "A Keras vocabulary starts with two reserved entries, '' (padding) and '[UNK]'. Leave them out, then "
         "count the words that are in `known` and divide by the number of words you looked at.",
         "`words = vocabulary[2:]; return sum(w in known for w in words) / len(words)`",
     )
     solution_code = """
-def coverage(vocabulary, known):
+def my_coverage(vocabulary, known):
     words = vocabulary[2:]                    # skip '' (padding) and '[UNK]'
     return sum(w in known for w in words) / len(words)
 """
@@ -87,7 +87,7 @@ def coverage(vocabulary, known):
 
 class EmbeddingMatrix(Problem):
     title = "Fill an embedding matrix from word vectors"
-    answer_name = "embedding_matrix"
+    answer_name = "my_embedding_matrix"
     hints = (
         "Start from np.zeros((len(vocabulary), dim)). Row i belongs to vocabulary[i]. Leave rows 0 and 1 "
         "('' and '[UNK]') and the words without a vector at zero; copy the vector of every other word.",
@@ -96,7 +96,7 @@ class EmbeddingMatrix(Problem):
     solution_code = """
 import numpy as np
 
-def embedding_matrix(vocabulary, vectors, dim):
+def my_embedding_matrix(vocabulary, vectors, dim):
     matrix = np.zeros((len(vocabulary), dim))
     for i, word in enumerate(vocabulary):
         if i >= 2 and word in vectors:           # rows 0 and 1: padding and [UNK]
