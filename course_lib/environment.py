@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -95,13 +97,55 @@ def check_versions(pins: dict[str, str] | None = None) -> list[str]:
 def quiet_tensorflow() -> None:
     """Silence TensorFlow's Python and C++ logging as far as environment variables allow.
 
-    Must run before TensorFlow is imported to take full effect; ``setup()`` calls it first.
-    (The CUDA-stub lines that the full ``tensorflow`` wheel prints at import on a machine without a GPU
-    ignore every variable; the notebook runner, ``course run``, keeps them out of the committed outputs.)
+    Must run before TensorFlow is imported to take full effect; ``setup()`` calls it first. The lines that
+    ignore every variable (``WARNING: All log messages before absl::InitializeLog()...`` and
+    ``cudart_stub.cc] Could not find cuda drivers...`` on a machine without a GPU) are written by C++ straight
+    to file descriptor 2, at import and at the first GPU probe: ``import_tensorflow()`` and ``gpu_count()``
+    silence those.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+@contextlib.contextmanager
+def silenced_stderr_fd() -> Iterator[None]:
+    """Point file descriptor 2 at the null device for the duration, then restore it.
+
+    C++ libraries write to the descriptor directly, past ``sys.stderr``; in JupyterLab the kernel forwards
+    whatever reaches it into the notebook as a red stderr output, which strict nbval then reports.
+    Python exceptions are unaffected: they propagate as usual.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+def import_tensorflow():
+    """``import tensorflow`` (and Keras) with its start-up log lines silenced; returns the module."""
+    quiet_tensorflow()
+    if "tensorflow" in sys.modules and "keras" in sys.modules:
+        return sys.modules["tensorflow"]
+    with silenced_stderr_fd():
+        import keras  # noqa: F401 - imports TensorFlow as its backend
+        import tensorflow as tf
+    return tf
+
+
+def gpu_count() -> int:
+    """How many GPUs TensorFlow sees (the first probe's CUDA messages silenced)."""
+    tf = import_tensorflow()
+    with silenced_stderr_fd():
+        return len(tf.config.list_physical_devices("GPU"))
 
 
 def setup(seed: int = 0, verbose: bool = True) -> None:
@@ -120,10 +164,8 @@ def setup(seed: int = 0, verbose: bool = True) -> None:
     if seed < 0:
         raise ValueError(f"setup(seed=...) takes a non-negative int, got {seed}. Example: setup(seed=0).")
     scale()  # fail early on a bad COURSE_SCALE
-    quiet_tensorflow()
-
+    tf = import_tensorflow()
     import keras
-    import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")
     keras.utils.set_random_seed(seed)
@@ -148,9 +190,8 @@ def setup(seed: int = 0, verbose: bool = True) -> None:
 
 def describe(seed: int = 0) -> CourseEnv:
     """The ``CourseEnv`` that ``setup(seed)`` would report, without changing any state beyond importing TF."""
-    quiet_tensorflow()
+    tf = import_tensorflow()
     import keras
-    import tensorflow as tf
 
     return CourseEnv(
         seed=seed,
@@ -158,5 +199,5 @@ def describe(seed: int = 0) -> CourseEnv:
         python=".".join(platform.python_version_tuple()[:2]),
         tensorflow=tf.__version__,
         keras=keras.__version__,
-        gpus=len(tf.config.list_physical_devices("GPU")),
+        gpus=gpu_count(),
     )

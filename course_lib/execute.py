@@ -6,29 +6,29 @@ strict nbval, which re-executes the notebook and compares every output, passes:
 - the kernel runs in this Python environment with ``COURSE_SCALE=small``, ``PYTHONHASHSEED=0``, an empty
   ``KERAS_HOME`` (so the bundled MNIST digits are used even where Keras' ``mnist.npz`` is cached) and a
   throw-away progress file (your own progress is not touched);
-- the kernel's file-descriptor capture is off, so TensorFlow's C++ log lines (which nbval's kernel does not
-  capture either) stay out of the outputs; any other stderr output or error stops the run with a message;
+- the kernel forwards what C++ code writes to file descriptor 2 into the outputs, as JupyterLab does, so a
+  chapter that runs clean here runs clean there (``course_lib.setup()`` silences TensorFlow's start-up lines);
+  any stderr output or error stops the run with a message;
 - execution counts are 1..N, and volatile metadata (timings, Python patch version) is dropped.
+
+``execute_copy`` runs a learner's copy the same way, without stopping at an error and without writing it:
+``course check`` reports what it did.
 """
 
 from __future__ import annotations
 
 import os
-import re
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_lib.paths import CHAPTERS_DIR
+from course_lib.paths import chapter_by_number
 
 KEPT_NOTEBOOK_METADATA = ("kernelspec",)
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
-
-# abseil's native log lines ("I0000 00:00:1795342500.262866  1940 cudart_stub.cc:31] ...") and their preamble
-_TF_NATIVE_LOG = re.compile(
-    r"^(?:[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\] |WARNING: All log messages before absl::)"
-)
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
 class NotebookRunError(RuntimeError):
@@ -53,13 +53,7 @@ def resolve_chapter(name: str | int | os.PathLike) -> Path:
         if not path.is_file():
             raise FileNotFoundError(f"no notebook at '{path}'")
         return path
-    text = str(name).strip()
-    if text.isdigit():
-        matches = sorted(CHAPTERS_DIR.glob(f"{int(text):02d}_*.ipynb"))
-        if len(matches) == 1:
-            return matches[0]
-    available = ", ".join(p.name for p in sorted(CHAPTERS_DIR.glob("*.ipynb")))
-    raise FileNotFoundError(f"no chapter '{name}'. Pass a notebook path or a number; chapters: {available}")
+    return chapter_by_number(name)
 
 
 def _merge_streams(outputs: list) -> list:
@@ -76,7 +70,7 @@ def _merge_streams(outputs: list) -> list:
 
 
 def clean_outputs(nb) -> list[str]:
-    """Drop TF's native log lines and volatile metadata in place; return the problems left (stderr, errors)."""
+    """Merge split streams and drop volatile metadata in place; return the problems (stderr, errors, counts)."""
     problems = []
     counts = []
     for index, cell in enumerate(nb.cells):
@@ -86,11 +80,7 @@ def clean_outputs(nb) -> list[str]:
         kept = []
         for output in cell.get("outputs", []):
             if output.output_type == "stream" and output.name == "stderr":
-                lines = [line for line in output.text.splitlines(keepends=True) if not _TF_NATIVE_LOG.match(line)]
-                if not "".join(lines).strip():
-                    continue
-                problems.append(f"cell {index} wrote to stderr: {''.join(lines).strip()[:300]}")
-                output.text = "".join(lines)
+                problems.append(f"cell {index} wrote to stderr: {output.text.strip()[:300]}")
             if output.output_type == "error":
                 problems.append(f"cell {index} raised {output.ename}: {output.evalue}")
             kept.append(output)
@@ -104,6 +94,20 @@ def clean_outputs(nb) -> list[str]:
     return problems
 
 
+def _execute(nb, folder: Path, env: dict, timeout: int, allow_errors: bool) -> float:
+    """Execute ``nb`` in place in a fresh ``python3`` kernel started in ``folder``; return the seconds taken."""
+    from nbclient import NotebookClient
+
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    # ipykernel stops forwarding file descriptor 2 when it sees this variable; JupyterLab's kernels forward it.
+    env = {name: value for name, value in env.items() if name != "PYTEST_CURRENT_TEST"}
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
+                            resources={"metadata": {"path": str(folder)}})
+    start = time.perf_counter()
+    client.execute(env=env, stderr=subprocess.DEVNULL)  # the kernel's own start-up chatter, not the cells'
+    return time.perf_counter() - start
+
+
 def run_notebook(path: str | os.PathLike, timeout: int = 900, write: bool = True) -> RunReport:
     """Execute ``path`` in a fresh kernel of this environment and (if ``write``) save the clean result.
 
@@ -111,25 +115,17 @@ def run_notebook(path: str | os.PathLike, timeout: int = 900, write: bool = True
         NotebookRunError: a cell raised, wrote to stderr, or timed out. Nothing is written then.
     """
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     with tempfile.TemporaryDirectory(prefix="course-run-") as scratch:
         env = dict(os.environ, COURSE_SCALE="small", PYTHONHASHSEED="0", KERAS_HOME=scratch,
                    COURSE_PROGRESS=str(Path(scratch) / "progress.json"))
-        client = NotebookClient(
-            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
-            extra_arguments=["--IPKernelApp.capture_fd_output=False"],
-        )
-        start = time.perf_counter()
         try:
-            client.execute(env=env)
+            seconds = _execute(nb, path.parent, env, timeout, allow_errors=False)
         except (CellExecutionError, CellTimeoutError) as error:
             raise NotebookRunError(f"{path}: {error}") from None
-        seconds = time.perf_counter() - start
     problems = clean_outputs(nb)
     if problems:
         raise NotebookRunError(f"{path} did not execute cleanly:\n  " + "\n  ".join(problems))
@@ -137,3 +133,46 @@ def run_notebook(path: str | os.PathLike, timeout: int = 900, write: bool = True
         nbformat.write(nb, path)
     code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
     return RunReport(path, seconds, code_cells)
+
+
+@dataclass(frozen=True)
+class CellError:
+    """A cell of a learner's copy that raised: its position (1 = the first cell), first line and error."""
+
+    cell: int
+    first_line: str
+    error: str
+
+
+@dataclass(frozen=True)
+class CopyRun:
+    """What ``execute_copy`` saw: the cells that raised, the seconds taken, and whether it timed out."""
+
+    errors: list[CellError]
+    seconds: float
+    timed_out: str = ""
+
+
+def execute_copy(nb, folder: Path, progress_file: Path, timeout: int = 900) -> CopyRun:
+    """Execute a learner's notebook ``nb`` (in place, not saved) in a fresh kernel started in ``folder``.
+
+    Every cell runs even after one raises, as in JupyterLab's *Run All* without stopping; exercise checks
+    record into ``progress_file``. The learner's own settings (``COURSE_SCALE``, ``KERAS_HOME``) apply.
+    """
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    env = dict(os.environ, PYTHONHASHSEED="0", COURSE_PROGRESS=str(progress_file))
+    timed_out = ""
+    start = time.perf_counter()
+    try:
+        _execute(nb, folder, env, timeout, allow_errors=True)
+    except (CellTimeoutError, DeadKernelError) as error:
+        timed_out = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    seconds = time.perf_counter() - start
+    errors = []
+    for number, cell in enumerate(nb.cells, start=1):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if output.output_type == "error":
+                first = next((line for line in cell.source.splitlines() if line.strip()), "")
+                errors.append(CellError(number, first, f"{output.ename}: {output.evalue}"))
+    return CopyRun(errors, seconds, timed_out)

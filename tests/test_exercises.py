@@ -12,10 +12,9 @@ from course_lib.exercises import (
     NOT_ATTEMPTED,
     available_chapters,
     chapter,
-    progress_path,
-    read_progress,
 )
 from course_lib.exercises.ch03 import _cross_correlate
+from course_lib.progress import load, progress_path
 
 
 @pytest.fixture(autouse=True)
@@ -242,6 +241,11 @@ WRONG = {
     ("00", "q3"): [(lambda y: np.bincount(y), "always return 10"), (lambda y: np.unique(y), "distinct labels"),
                    (lambda y: dict(zip(*np.unique(y, return_counts=True), strict=True)), "dict"),
                    (lambda y: np.bincount(y, minlength=10) / len(y), "counts should be")],
+    ("00", "q4"): [(lambda im: im.ravel(), "one long vector"), (lambda im: im.reshape(len(im), -1).T, "swapped"),
+                   (lambda im: im.transpose(0, 2, 1).reshape(len(im), -1), "column by column"),
+                   (lambda im: im.reshape(len(im), 28, 28), "should be (3, 784)"),
+                   (lambda im: im.reshape(len(im), -1).tolist(), "NumPy array"),
+                   (lambda im: im.reshape(len(im), -1)[:, ::-1], "reading order")],
     ("02", "q1"): [(_naive_ce, "exp overflows"),
                    (lambda z, y: _naive_ce(z - z.max(1, keepdims=True), y) * len(y), "SUM"),
                    (lambda z, y: -_naive_ce(z - z.max(1, keepdims=True), y), "sign is flipped"),
@@ -423,25 +427,81 @@ def test_passing_a_call_result_instead_of_the_function():
     assert outcome.status == INCORRECT and "without calling it" in outcome.message
 
 
-def test_progress_is_recorded_outside_the_repository(private_progress):
+def test_progress_is_recorded_outside_the_repository_under_the_problem_id(private_progress):
     ex = chapter("00")
-    ex.q1.check(...)
-    ex.q1.check(56)
-    ex.q1.check(784)
-    ex.q1.check(56)  # once correct, stays correct
+    ex.q3.check(...)
+    ex.q3.check(lambda y: np.bincount(y))
+    ex.q3.check(lambda y: np.bincount(y, minlength=10))
+    ex.q3.check(lambda y: np.unique(y))  # once correct, stays correct
     assert progress_path() == private_progress
-    entry = read_progress()["00"]["q1"]
-    assert entry == {"status": CORRECT, "attempts": 3}
+    entry = load()["chapters"]["00"]["CountPerClass"]
+    assert (entry["status"], entry["attempts"], entry["last_status"]) == (CORRECT, 3, INCORRECT)
+    assert "distinct labels" in entry["last_message"]
 
 
-def test_corrupt_progress_file_is_not_overwritten(private_progress, capsys):
+def test_a_worked_example_prints_its_verdict_but_is_not_recorded(private_progress, capsys):
+    ex = chapter("00")
+    assert ex.q1.worked_example and not ex.q2.worked_example
+    ex.q1.check(784)
+    assert "00.q1 Correct" in capsys.readouterr().out
+    assert not private_progress.exists()
+    assert "(worked example)" in repr(ex)
+
+
+def test_a_corrupt_progress_file_is_kept_as_a_backup_and_a_fresh_one_started(private_progress, capsys):
     private_progress.write_text("{not json")
-    chapter("00").q1.check(784)
+    chapter("00").q2.check(lambda im: im.astype("float32") / 255)
+    out = capsys.readouterr().out
+    assert "Correct" in out and "could not be read" in out
+    backups = list(private_progress.parent.glob("progress.broken-*.json"))
+    assert len(backups) == 1 and backups[0].read_text() == "{not json" and str(backups[0]) in out
+    assert load()["chapters"]["00"]["ToUnitRange"]["status"] == CORRECT
+
+
+def test_an_unwritable_progress_file_does_not_stop_a_check(private_progress, capsys):
+    private_progress.mkdir()  # a folder where the file should be: writing fails
+    chapter("00").q2.check(lambda im: im.astype("float32") / 255)
     out = capsys.readouterr().out
     assert "Correct" in out and "progress not saved" in out
-    assert private_progress.read_text() == "{not json"
-    with pytest.raises(ValueError, match="not valid JSON"):
-        read_progress()
+
+
+def test_each_verdict_has_a_marker_and_a_colour(capsys):
+    from course_lib.exercises.core import ANSI_COLOURS, MARKERS
+
+    ex = chapter("01")
+    for answer, status in ((..., NOT_ATTEMPTED), (lambda x: x, INCORRECT), (lambda x: np.maximum(x, 0), CORRECT)):
+        ex.q3.check(answer)
+        out = capsys.readouterr().out
+        assert out.startswith(f"\x1b[{ANSI_COLOURS[status]}m{MARKERS[status]} 01.q3 ")
+    assert len(set(MARKERS.values())) == 3 and len(set(ANSI_COLOURS.values())) == 3
+
+
+def _relative_luminance(hex_colour):
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_verdict_colours_are_readable_on_jupyterlabs_white_background():
+    """WCAG contrast of each verdict's colour as JupyterLab's stylesheet draws it, against white: at least 4.5."""
+    import re
+    from pathlib import Path
+
+    import jupyterlab
+
+    from course_lib.exercises.core import ANSI_COLOURS
+
+    names = {"30": "black", "31": "red", "32": "green", "33": "yellow", "34": "blue", "35": "magenta", "36": "cyan"}
+    bundles = list((Path(jupyterlab.__file__).parent / "static").glob("*.js"))
+    css = "".join(p.read_text(encoding="utf-8", errors="ignore") for p in bundles if "ansi-red" in
+                  p.read_text(encoding="utf-8", errors="ignore"))
+    for status, code in ANSI_COLOURS.items():
+        intense = code.startswith("9")
+        name = names["3" + code[1]] + ("-intense" if intense else "")
+        match = re.search(r"\.ansi-" + name + r"-fg \{\s*color: (#[0-9a-fA-F]{6});", css)
+        assert match, f"JupyterLab's stylesheet has no colour for .ansi-{name}-fg"
+        contrast = 1.05 / (_relative_luminance(match.group(1)) + 0.05)
+        assert contrast >= 4.5, f"{status}: {match.group(1)} on white has contrast {contrast:.1f}:1"
 
 
 def test_default_progress_path_is_in_the_home_folder(monkeypatch, tmp_path):
@@ -465,25 +525,47 @@ def test_hints_and_solution(capsys):
 
 def test_chapter_lookup():
     assert [p.question for p in chapter(1).problems] == [p.question for p in chapter("01").problems]
-    assert len(chapter("1").problems) >= 5 and len(chapter("00").problems) >= 3
+    assert len(chapter("1").problems) >= 5 and len(chapter("00").problems) >= 4
     with pytest.raises(ValueError, match="chapters with exercises: 00, 01, 02, 03, 04, 05, 06, 07, 08"):
         chapter("99")
     with pytest.raises(ValueError, match="chapter number"):
         chapter("one")
-    with pytest.raises(AttributeError, match="q1 to q3, not q9"):
+    with pytest.raises(AttributeError, match="q1 to q4, not q9"):
         _ = chapter("00").q9
     assert "q2: Scale uint8 images" in repr(chapter("00"))
 
 
 def test_progress_file_is_json_a_learner_can_read(private_progress):
     chapter("01").q1.check(lambda t: {})
-    assert json.loads(private_progress.read_text())["01"]["q1"]["status"] == INCORRECT
+    saved = json.loads(private_progress.read_text())
+    assert saved["format"] == 2 and saved["chapters"]["01"]["WordCounts"]["status"] == INCORRECT
 
 
 def test_progress_file_must_hold_an_object(private_progress):
+    from course_lib.progress import ProgressFileError
+
     private_progress.write_text("[1, 2]")
-    with pytest.raises(ValueError, match="JSON object"):
-        read_progress()
+    with pytest.raises(ProgressFileError, match="JSON object"):
+        load()
+
+
+def test_exercise_ids_are_unique_within_each_chapter():
+    for chapter_id in available_chapters():
+        keys = [p.key for p in chapter(chapter_id).problems]
+        assert len(set(keys)) == len(keys), chapter_id
+
+
+def test_a_repeated_exercise_id_is_refused():
+    from course_lib.exercises import Chapter, Problem
+
+    class First(Problem):
+        key = "same"
+
+    class Second(Problem):
+        key = "same"
+
+    with pytest.raises(ValueError, match="unique"):
+        Chapter("42", [First, Second])
 
 
 @pytest.mark.parametrize("value, expected", [(784, True), (np.int64(3), True), (784.0, False), (True, False),

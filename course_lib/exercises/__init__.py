@@ -6,7 +6,7 @@ Usage in a chapter::
     ex = chapter("01")
     def relu(x):
         ...                 # your code
-    ex.q2.check(relu)       # "Correct", a specific "Incorrect: ..." message, or "Not attempted yet"
+    ex.q2.check(relu)       # "✓ Correct", a specific "✗ Incorrect: ..." message, or "… Not attempted yet"
     ex.q2.hint()            # ex.q2.hint(2) for the next hint
     ex.q2.solution()
 """
@@ -25,13 +25,11 @@ from course_lib.exercises.core import (
     NotAttempted,
     Outcome,
     Problem,
-    progress_path,
-    read_progress,
 )
 
 __all__ = [
     "CORRECT", "INCORRECT", "NOT_ATTEMPTED", "Chapter", "Incorrect", "NotAttempted", "Outcome", "Problem",
-    "available_chapters", "chapter", "progress_path", "read_progress",
+    "available_chapters", "chapter",
 ]
 
 

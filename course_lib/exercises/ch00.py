@@ -9,6 +9,7 @@ from course_lib.exercises.core import Incorrect, Problem, call, is_whole_number
 
 class PixelCount(Problem):
     title = "How many numbers describe one 28x28 MNIST image?"
+    worked_example = True  # the chapter answers it in front of the learner
     answer_name = "num_pixels"
     hints = (
         "An MNIST image is a grid of 28 rows and 28 columns, one grey level per cell.",
@@ -104,4 +105,38 @@ def count_per_class(labels):
         return None
 
 
-PROBLEMS = [PixelCount, ToUnitRange, CountPerClass]
+class FlattenImages(Problem):
+    title = "Flatten a batch of 28x28 images into rows of 784 numbers"
+    answer_name = "flatten_images"
+    hints = (
+        "The result has one row per image and one column per pixel: shape (number of images, 28 * 28).",
+        "`images.reshape(len(images), -1)` keeps the first axis and lets NumPy work out the other (784).",
+    )
+    solution_code = """
+def flatten_images(images):
+    return images.reshape(len(images), -1)
+"""
+
+    def check_answer(self, answer):
+        images = np.arange(3 * 28 * 28, dtype=np.int64).reshape(3, 28, 28) % 256
+        before = images.copy()
+        result = call(answer, images)
+        if not isinstance(result, np.ndarray):
+            raise Incorrect(f"expected a NumPy array back, got {type(result).__name__}")
+        if not np.array_equal(images, before):
+            raise Incorrect("your function changed the input array; return a new array instead")
+        if result.shape == (3 * 28 * 28,):
+            raise Incorrect("everything ended up in one long vector; keep one row per image: shape (3, 784)")
+        if result.shape == (784, 3):
+            raise Incorrect("the axes are swapped: one ROW per image, shape (3, 784), not (784, 3)")
+        if result.shape != (3, 784):
+            raise Incorrect(f"for 3 images of 28x28 the shape should be (3, 784), got {result.shape}")
+        if np.array_equal(result, images.transpose(0, 2, 1).reshape(3, -1)):
+            raise Incorrect("each image was read column by column; reshape reads it row by row, as Keras' "
+                            "Flatten() does")
+        if not np.array_equal(result, images.reshape(3, -1)):
+            raise Incorrect("the pixels are not in reading order: row 0 of the image first, then row 1, ...")
+        return "Keras' Flatten() layer does the same to each image of a batch."
+
+
+PROBLEMS = [PixelCount, ToUnitRange, CountPerClass, FlattenImages]

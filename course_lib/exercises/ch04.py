@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.exercises.core import Incorrect, Problem, call, is_whole_number
-from course_lib.layers import lstm_step as _lstm_step
-from course_lib.layers import sigmoid as _sigmoid
 
 
 class RnnStep(Problem):
@@ -26,6 +24,8 @@ def rnn_step(x_t, h_prev, W_x, W_h, b):
 """
 
     def check_answer(self, answer):
+        from course_lib.layers import sigmoid as _sigmoid  # here, not at the top: it imports Keras
+
         rng = np.random.default_rng(0)
         x_t, h_prev = rng.normal(size=(2, 3)), rng.normal(size=(2, 4))
         W_x, W_h, b = rng.normal(size=(3, 4)), rng.normal(size=(4, 4)), rng.normal(size=4)
@@ -77,6 +77,9 @@ def my_lstm_step(x_t, h_prev, c_prev, W, U, b):
         if not isinstance(result, tuple | list) or len(result) != 2:
             raise Incorrect("return two arrays: (h, c)")
         h, c = (np.asarray(r, dtype=float) for r in result)
+        from course_lib.layers import lstm_step as _lstm_step  # here, not at the top: it imports Keras
+        from course_lib.layers import sigmoid as _sigmoid
+
         exp_h, exp_c = _lstm_step(x_t, h_prev, c_prev, W, U, b)
         if h.shape != exp_h.shape or c.shape != exp_c.shape:
             raise Incorrect(f"h and c have shape (batch, units) = {exp_h.shape}; got {h.shape} and {c.shape}")

@@ -5,25 +5,21 @@ subclasses. Each subclass states a title, the name of what the learner writes, h
 solution (code, run by the tests), and a ``check_answer(answer)`` that raises ``Incorrect("...")`` with a
 specific message, or returns a short remark (or ``None``) when the answer is right.
 
-Progress is recorded in a JSON file outside the repository: ``$COURSE_PROGRESS`` if set, else
-``~/.course/progress.json``.
+Each check is recorded in the learner's progress file (``course_lib.progress``), keyed by the Problem
+class's name (or its explicit ``key``), so reordering a chapter's exercises keeps the progress right. A problem
+with ``worked_example = True`` is one the chapter solves in front of the learner: its checks print a verdict
+but are not recorded, and it is not counted as an exercise.
 """
 
 from __future__ import annotations
 
 import dis
-import json
 import numbers
-import os
-import sys
-import tempfile
 import types
 from dataclasses import dataclass
-from pathlib import Path
 
-CORRECT = "correct"
-INCORRECT = "incorrect"
-NOT_ATTEMPTED = "not attempted"
+from course_lib import progress
+from course_lib.progress import CORRECT, INCORRECT, NOT_ATTEMPTED
 
 
 class Incorrect(Exception):
@@ -101,60 +97,25 @@ def _short(value) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-# --------------------------------------------------------------------------------------------- progress
-def progress_path() -> Path:
-    """The learner's progress file: ``$COURSE_PROGRESS``, else ``~/.course/progress.json``."""
-    configured = os.environ.get("COURSE_PROGRESS")
-    if configured:
-        return Path(configured).expanduser()
-    return Path.home() / ".course" / "progress.json"
-
-
-def read_progress(path: Path | None = None) -> dict:
-    """``{chapter: {question: {"status": ..., "attempts": n}}}``; empty if there is no file yet.
-
-    Raises ``ValueError`` naming the file when it is not valid JSON.
-    """
-    path = progress_path() if path is None else Path(path)
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"progress file {path} is not valid JSON ({error}); fix or delete it") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"progress file {path} should hold a JSON object; fix or delete it")
-    return data
-
-
-def record(chapter_id: str, question: str, status: str, path: Path | None = None) -> None:
-    """Add one attempt to the progress file; a question once correct stays correct."""
-    path = progress_path() if path is None else Path(path)
-    data = read_progress(path)
-    entry = data.setdefault(chapter_id, {}).setdefault(question, {"status": NOT_ATTEMPTED, "attempts": 0})
-    if status != NOT_ATTEMPTED:
-        entry["attempts"] = entry.get("attempts", 0) + 1
-    if entry.get("status") != CORRECT:
-        entry["status"] = status
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp", encoding="utf-8") as tmp:
-        json.dump(data, tmp, indent=1, sort_keys=True)
-    os.replace(tmp.name, path)
-
-
 # --------------------------------------------------------------------------------------------- Problem
-_COLOURS = {CORRECT: "\x1b[32m", INCORRECT: "\x1b[31m", NOT_ATTEMPTED: "\x1b[33m"}
-_RESET = "\x1b[0m"
+# Each verdict has a marker, so it reads without colour, and a colour from the "intense" ANSI set, which
+# JupyterLab's light theme draws dark enough to read on white (tests/test_exercises.py measures the contrast).
+MARKERS = {CORRECT: "✓", INCORRECT: "✗", NOT_ATTEMPTED: "…"}
+LABELS = {CORRECT: "Correct", INCORRECT: "Incorrect", NOT_ATTEMPTED: "Not attempted yet"}
+ANSI_COLOURS = {CORRECT: "92", INCORRECT: "91", NOT_ATTEMPTED: "94"}  # intense green, red, blue
 
 
-def _colour(status: str, text: str) -> str:
-    return f"{_COLOURS[status]}{text}{_RESET}"
+def verdict(status: str, text: str) -> str:
+    """``text`` behind the status's marker, in the status's colour (for a notebook or a terminal)."""
+    return f"\x1b[{ANSI_COLOURS[status]}m{MARKERS[status]} {text}\x1b[0m"
 
 
 class Problem:
     """One exercise. Subclasses set the class attributes and implement ``check_answer``."""
 
     title: str = ""
+    key: str = ""  # the stable id progress is recorded under; defaults to the class's name
+    worked_example: bool = False  # solved in the chapter's text: checks print a verdict, are not recorded
     answer_name: str = ""  # what the learner writes (a function or variable name); the solution defines it
     hints: tuple[str, ...] = ()
     solution_code: str = ""
@@ -162,6 +123,7 @@ class Problem:
     def __init__(self, chapter_id: str, question: str):
         self.chapter_id = chapter_id
         self.question = question
+        self.key = type(self).key or type(self).__name__
 
     def __repr__(self) -> str:
         return f"<exercise {self.chapter_id}.{self.question}: {self.title}>"
@@ -187,15 +149,19 @@ class Problem:
                 f"Stuck? ex.{self.question}.hint()")
 
     def check(self, answer=Ellipsis) -> None:
-        """Check ``answer``, print the verdict and record it in the progress file."""
+        """Check ``answer``, print the verdict and record it in the progress file (unless a worked example)."""
         outcome = self.evaluate(answer)
-        label = {CORRECT: "Correct", INCORRECT: "Incorrect", NOT_ATTEMPTED: "Not attempted yet"}[outcome.status]
+        label = LABELS[outcome.status]
         text = f"{label}: {outcome.message}" if outcome.message else label
-        print(_colour(outcome.status, f"{self.chapter_id}.{self.question} {text}"))
+        print(verdict(outcome.status, f"{self.chapter_id}.{self.question} {text}"))
+        if self.worked_example:
+            return
         try:
-            record(self.chapter_id, self.question, outcome.status)
+            notice = progress.record(self.chapter_id, self.key, outcome.status, outcome.message)
         except (OSError, ValueError) as error:
-            print(f"(progress not saved: {error})", file=sys.stdout)
+            notice = f"(progress not saved: {error})"
+        if notice:
+            print(notice)
 
     def hint(self, level: int = 1) -> None:
         """Print hint number ``level`` (1 is the gentlest)."""
@@ -218,12 +184,17 @@ class Chapter:
     def __init__(self, chapter_id: str, problems: list[type[Problem]]):
         self.chapter_id = chapter_id
         self.problems = [cls(chapter_id, f"q{i}") for i, cls in enumerate(problems, start=1)]
+        keys = [p.key for p in self.problems]
+        duplicated = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicated:
+            raise ValueError(f"chapter {chapter_id}: exercise ids must be unique, {duplicated} repeat; set `key`")
         for problem in self.problems:
             setattr(self, problem.question, problem)
 
     def __repr__(self) -> str:
         lines = [f"Chapter {self.chapter_id} exercises:"]
-        lines += [f"  {p.question}: {p.title}" for p in self.problems]
+        lines += [f"  {p.question}: {p.title}" + (" (worked example)" if p.worked_example else "")
+                  for p in self.problems]
         return "\n".join(lines)
 
     def __getattr__(self, name: str):
