@@ -16,8 +16,8 @@ For maintainers:
 
     course run 03 [04 ...]             execute chapters and write clean outputs (how they are committed)
 
-Only ``doctor``, ``run`` and ``check`` import TensorFlow (``check`` in the notebook's kernel); the others
-answer in well under a second.
+Only ``doctor``, ``run`` and ``check`` import TensorFlow (``check`` in the notebook's kernel); ``progress`` and
+``list`` answer in well under a second.
 """
 
 from __future__ import annotations
@@ -31,9 +31,8 @@ import tempfile
 from pathlib import Path
 
 from course_lib import paths, progress, workspace
+from course_lib.exercises.core import MARKERS as MARKS
 from course_lib.progress import CORRECT, INCORRECT, NOT_ATTEMPTED
-
-MARKS = {CORRECT: "✓", INCORRECT: "✗", NOT_ATTEMPTED: "…"}
 
 
 def _line(ok: bool, label: str, detail: str) -> str:
@@ -203,7 +202,7 @@ def update(numbers: list[str], accept: bool) -> int:
         if result.action == "up to date":
             print(f"  {name}: up to date")
         elif result.action == "copied":
-            print(f"  {name}: new chapter, copied")
+            print(f"  {name}: you had no copy yet; copied")
         elif result.action == "merged":
             print(f"  {name}: updated; your answers are kept (previous copy: {_shown(result.path)}). "
                   "If JupyterLab has it open, choose Revert to load it.")
@@ -213,13 +212,15 @@ def update(numbers: list[str], accept: bool) -> int:
                   f"your copy / ======= / >>>>>>> course update, save, then run "
                   f"`course update {name[:2]} --accept`.")
         else:
-            print(f"  {name}: no record of the version your copy was made from, so it cannot be merged; "
-                  f"the new chapter is at {_shown(result.path)}.")
+            print(f"  {name}: no record of the version your copy was made from, so it cannot be merged. The "
+                  f"current chapter is at {_shown(result.path)}: copy your answers into it, then replace your "
+                  f"copy with it; or move your copy aside and run `course start {name[:2]}`, which records "
+                  "the version for the next update.")
     return status
 
 
 def diff(number: str) -> int:
-    text = workspace.upstream_diff(number)
+    text = workspace.upstream_diff(number, colour=sys.stdout.isatty())
     print(text if text else f"Chapter {number} has not changed since your copy was made (or last updated).")
     return 0
 
@@ -332,7 +333,10 @@ def show_progress(as_json: bool) -> int:
 
 def reset_progress(number: str, assume_yes: bool) -> int:
     chapter_id = paths.chapter_id(paths.chapter_by_number(number))
-    entries = progress.load()["chapters"].get(chapter_id, {})
+    data, notice = progress.load_or_start_over()
+    if notice:
+        print(notice, file=sys.stderr)
+    entries = data["chapters"].get(chapter_id, {})
     if not entries:
         print(f"No progress recorded for chapter {chapter_id}; nothing to forget.")
         return 0

@@ -10,8 +10,9 @@ course update never touches it. Its format (version 2) keys each exercise by its
 
 ``status`` is the best verdict so far (once correct, it stays correct); ``last_status`` and ``last_message``
 are those of the latest check. A file in the first format (``{"03": {"q2": {...}}}``, keyed by position) is
-read by mapping each position to the chapter's current list of exercises; the old file is kept beside the
-new one (``progress.v1.json``) the first time the new format is written.
+read by mapping each position to the exercise that held it in the last course version with that format
+(``FIRST_FORMAT_ORDER``, fixed, so a later reordering cannot remap old progress); the old file is kept beside
+the new one (``progress.v1.json``) the first time the new format is written.
 
 This module imports nothing heavy: ``course progress`` answers in well under a second.
 """
@@ -45,14 +46,25 @@ class ProgressFileError(ValueError):
     """The progress file could not be read; the message names the file and what was done about it."""
 
 
-def _default_keys(chapter_id: str) -> list[str]:
-    """The stable ids of a chapter's exercises, in order (used to migrate position-keyed entries)."""
-    from course_lib.exercises import available_chapters, chapter
+# Each chapter's exercises, in order, when progress was keyed by position (q1, q2, ...). Never edit this table.
+FIRST_FORMAT_ORDER = {
+    "00": ["PixelCount", "ToUnitRange", "CountPerClass"],
+    "01": ["WordCounts", "RunningMean", "Relu", "Standardize", "OneHot", "PairwiseSquaredDistances"],
+    "02": ["SoftmaxCrossEntropy", "DenseBackward", "DenseParameterCount", "AdamStep", "PrecisionRecallF1"],
+    "03": ["Conv2D", "OutputSize", "SeedModelParams", "MaxPool"],
+    "04": ["RnnStep", "LstmStep", "LstmParams", "PadBatch"],
+    "05": ["ScaledDotProductAttention", "CausalMask", "PositionalEncoding", "MhaParams"],
+    "06": ["OneHot", "CosineSimilarity", "Analogy", "MeanEmbedding"],
+    "07": ["KeepNegations", "Coverage", "EmbeddingMatrix", "ConfidentMistakes"],
+    "08": ["Kernel", "Perturb", "WeightedSurrogate", "TopKOverlap"],
+}
 
-    return [p.key for p in chapter(chapter_id).problems] if chapter_id in available_chapters() else []
+
+def _first_format_keys(chapter_id: str) -> list[str]:
+    return FIRST_FORMAT_ORDER.get(chapter_id, [])
 
 
-def migrate(data: dict, keys_of: Callable[[str], list[str]] = _default_keys) -> dict:
+def migrate(data: dict, keys_of: Callable[[str], list[str]] = _first_format_keys) -> dict:
     """Turn a first-format progress dict (``{chapter: {"q1": entry}}``) into the current format.
 
     ``keys_of(chapter_id)`` gives the chapter's exercise ids in order; ``q1`` becomes the first of them. An

@@ -18,6 +18,8 @@ is, and ``NN_name.merged.ipynb`` beside it holds the merge with each conflict ma
 from __future__ import annotations
 
 import copy
+import hashlib
+import logging
 import os
 import shutil
 import time
@@ -26,8 +28,10 @@ from pathlib import Path
 
 from course_lib import paths
 
-MARKERS = {"<<<<<<< local": "<<<<<<< your copy", ">>>>>>> remote": ">>>>>>> course update"}
-CONFLICT_START = "<<<<<<< "
+# nbdime's conflict markers, in the learner's words
+MARKERS = {"<<<<<<< local": "<<<<<<< your copy", ">>>>>>> remote": ">>>>>>> course update",
+           "LOCAL CELL DELETED": "YOU DELETED THIS CELL", "REMOTE CELL DELETED": "THE COURSE DELETED THIS CELL"}
+CONFLICT_SIGNS = ("<<<<<<<", ">>>>>>>")
 
 
 class WorkspaceError(Exception):
@@ -35,9 +39,17 @@ class WorkspaceError(Exception):
 
 
 def workspace_dir() -> Path:
-    """``$COURSE_WORKSPACE`` if set, else ``work/`` in the course folder."""
+    """``$COURSE_WORKSPACE`` (made absolute) if set, else ``work/`` in the course folder.
+
+    Raises:
+        WorkspaceError: the path exists but is not a folder.
+    """
     configured = os.environ.get("COURSE_WORKSPACE")
-    return Path(configured).expanduser() if configured else paths.PROJECT_ROOT / "work"
+    where = Path(configured).expanduser().resolve() if configured else paths.PROJECT_ROOT / "work"
+    if where.exists() and not where.is_dir():
+        raise WorkspaceError(f"the workspace {where} is a file, not a folder. Set COURSE_WORKSPACE to a folder "
+                             "(it is made if missing), or unset it to use work/ in the course folder.")
+    return where
 
 
 def copy_path(chapter: Path, workspace: Path) -> Path:
@@ -57,6 +69,15 @@ def merged_path(chapter: Path, workspace: Path) -> Path:
 
 def _pending_path(chapter: Path, workspace: Path) -> Path:
     return workspace / ".course" / "base" / f"{chapter.stem}.pending.ipynb"
+
+
+def _merged_from_path(chapter: Path, workspace: Path) -> Path:
+    """The sha256 of the copy a pending merge was made from."""
+    return workspace / ".course" / "base" / f"{chapter.stem}.pending.sha256"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def read_notebook(path: Path):
@@ -149,16 +170,28 @@ class UpdateResult:
 
 
 def _merge(base, local, remote):
-    """nbdime's three-way merge; returns ``(merged notebook, number of conflicts)``."""
-    import nbformat
-    from nbdime.merging.notebooks import merge_notebooks
+    """nbdime's three-way merge; returns ``(merged notebook, number of cells holding a conflict)``.
 
-    merged, decisions = merge_notebooks(base, local, remote)
-    merged = nbformat.from_dict(merged)
+    Conflicting sources and cells are marked inline (nbdime's ``inline`` strategy, as ``nbmerge`` does); on
+    metadata the learner's side wins, so that every conflict left is one a learner can see and resolve.
+    """
+    import nbformat
+    from nbdime.diffing.notebooks import diff_notebooks
+    from nbdime.merging.decisions import apply_decisions
+    from nbdime.merging.generic import decide_merge_with_diff
+    from nbdime.merging.notebooks import notebook_merge_strategies
+
+    logging.getLogger("nbdime").setLevel(logging.ERROR)
+    strategies = notebook_merge_strategies(None)
+    for field in ("/metadata", "/cells/*/metadata", "/cells/*/outputs/*/metadata"):
+        strategies[field] = "use-local"
+    decisions = decide_merge_with_diff(base, local, remote, diff_notebooks(base, local),
+                                       diff_notebooks(base, remote), strategies)
+    merged = nbformat.from_dict(apply_decisions(base, decisions))
     for cell in merged.cells:
         for old, new in MARKERS.items():
             cell.source = cell.source.replace(old, new)
-    return merged, sum(1 for d in decisions if d.conflict)
+    return merged, len(unresolved_cells(merged))
 
 
 def update_chapter(chapter: Path, workspace: Path) -> UpdateResult:
@@ -187,6 +220,7 @@ def update_chapter(chapter: Path, workspace: Path) -> UpdateResult:
             _backup(candidate, workspace)
         _write(merged, candidate)
         _write(remote, _pending_path(chapter, workspace))
+        _merged_from_path(chapter, workspace).write_text(_sha256(target))
         return UpdateResult(chapter, "conflict", candidate, conflicts)
     backup = _backup(target, workspace)
     _write(merged, target)
@@ -196,8 +230,7 @@ def update_chapter(chapter: Path, workspace: Path) -> UpdateResult:
 
 def unresolved_cells(nb) -> list[int]:
     """Positions (1 = first cell) of the cells that still hold a conflict marker."""
-    return [i for i, cell in enumerate(nb.cells, start=1)
-            if any(line.startswith(CONFLICT_START) for line in cell.source.splitlines())]
+    return [i for i, cell in enumerate(nb.cells, start=1) if any(sign in cell.source for sign in CONFLICT_SIGNS)]
 
 
 def accept_merge(number: str, workspace: Path | None = None) -> Path:
@@ -213,6 +246,11 @@ def accept_merge(number: str, workspace: Path | None = None) -> Path:
     if not candidate.exists() or not pending.exists():
         raise WorkspaceError(f"there is no merge to accept for chapter {paths.chapter_id(chapter)} "
                              f"({candidate.name} is made by `course update` when an update conflicts).")
+    merged_from = _merged_from_path(chapter, workspace)
+    if merged_from.exists() and merged_from.read_text().strip() != _sha256(target):
+        raise WorkspaceError(f"your copy {target.name} changed after `course update` made {candidate.name}, so "
+                             f"accepting it would drop your latest work. Run `course update "
+                             f"{paths.chapter_id(chapter)}` again to merge the copy as it is now.")
     unresolved = unresolved_cells(read_notebook(candidate))
     if unresolved:
         cells = ", ".join(map(str, unresolved))
@@ -221,11 +259,13 @@ def accept_merge(number: str, workspace: Path | None = None) -> Path:
     backup = _backup(target, workspace)
     os.replace(candidate, target)
     os.replace(pending, base_path(chapter, workspace))
+    merged_from.unlink(missing_ok=True)
     return backup
 
 
-def upstream_diff(number: str, workspace: Path | None = None) -> str:
-    """What changed in chapter ``number`` since the learner's copy was made (or last merged), as text."""
+def upstream_diff(number: str, workspace: Path | None = None, colour: bool = False) -> str:
+    """What changed in chapter ``number`` since the learner's copy was made (or last merged), as text
+    (with terminal colours if ``colour``). nbdime's paths count cells from 0: ``/cells/4`` is the fifth."""
     from io import StringIO
 
     from nbdime.diffing.notebooks import diff_notebooks
@@ -234,13 +274,18 @@ def upstream_diff(number: str, workspace: Path | None = None) -> str:
     workspace = workspace_dir() if workspace is None else workspace
     chapter = _chapters([number])[0]
     base_file = base_path(chapter, workspace)
+    number = paths.chapter_id(chapter)
+    if not copy_path(chapter, workspace).exists():
+        raise WorkspaceError(f"you have no copy of chapter {number} yet; `course start {number}` makes one.")
     if not base_file.exists():
-        raise WorkspaceError(f"no record of the version your copy of chapter {paths.chapter_id(chapter)} was made "
-                             f"from ({base_file}). Make a copy with `course start {paths.chapter_id(chapter)}`.")
+        raise WorkspaceError(f"no record of the version your copy of chapter {number} was made from ({base_file}), "
+                             f"so there is nothing to compare. To start over from the current chapter, move "
+                             f"{copy_path(chapter, workspace).name} out of the workspace, run `course start {number}`, "
+                             "and paste your answers into the new copy.")
     base, remote = read_notebook(base_file), cleared(read_notebook(chapter))
     diff = diff_notebooks(base, remote)
     if not diff:
         return ""
     out = StringIO()
-    pretty_print_diff(base, diff, "", PrettyPrintConfig(out=out))
+    pretty_print_diff(base, diff, "", PrettyPrintConfig(out=out, use_color=colour))
     return out.getvalue()

@@ -163,7 +163,7 @@ def test_update_reports_each_chapter(capsys, learner):
     capsys.readouterr()
     assert cli.main(["update"]) == 0
     out = capsys.readouterr().out
-    assert "00_start_here.ipynb: up to date" in out and "01_python_basics.ipynb: new chapter, copied" in out
+    assert "00_start_here.ipynb: up to date" in out and "01_python_basics.ipynb: you had no copy yet; copied" in out
     assert cli.main(["update", "00", "--accept"]) == 1
     assert "no merge to accept" in capsys.readouterr().err
 

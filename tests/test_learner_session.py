@@ -88,7 +88,7 @@ def test_a_learners_answers_survive_a_course_update(tmp_path):
     assert "✓ q2  Scale uint8 images" in progress.stdout
 
     # The course's tests still pass in the learner's clone, and never collect the workspace.
-    collected = _run(clone, env, sys.executable, "-m", "pytest", "--collect-only", "-q")
+    collected = _run(clone, env, sys.executable, "-m", "pytest", "--collect-only", "-q", ".")
     assert "work/" not in collected.stdout and "chapters/00_start_here.ipynb" in collected.stdout
     tested = _run(clone, env, sys.executable, "-m", "pytest", "-q", "chapters/00_start_here.ipynb",
                   "tests/test_workspace.py", check=False)

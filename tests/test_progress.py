@@ -24,7 +24,7 @@ def test_a_first_format_file_migrates_by_position_and_is_kept(path):
     old = {"03": {"q1": {"status": "correct", "attempts": 2}, "q2": {"status": "incorrect", "attempts": 1}},
            "01": {"q9": {"status": "correct", "attempts": 1}}}
     path.write_text(json.dumps(old))
-    keys = [p.key for p in chapter("03").problems]
+    keys = progress.FIRST_FORMAT_ORDER["03"]
     data = progress.load()
     assert data["chapters"]["03"] == {keys[0]: old["03"]["q1"], keys[1]: old["03"]["q2"]}
     assert data["chapters"]["01"] == {"q9": old["01"]["q9"]}  # no ninth exercise: kept under its old name
@@ -34,7 +34,14 @@ def test_a_first_format_file_migrates_by_position_and_is_kept(path):
     assert json.loads(path.with_name("progress.v1.json").read_text()) == old
 
 
-def test_migration_follows_the_current_order_of_a_chapter():
+def test_the_first_format_order_names_exercises_that_exist():
+    """Each id of the frozen table is still an exercise of its chapter (else old progress would point nowhere)."""
+    for chapter_id, keys in progress.FIRST_FORMAT_ORDER.items():
+        current = {p.key for p in chapter(chapter_id).problems}
+        assert set(keys) <= current, (chapter_id, set(keys) - current)
+
+
+def test_migration_follows_the_given_order():
     data = progress.migrate({"07": {"q1": {"status": "correct", "attempts": 1}}}, keys_of=lambda c: ["B", "A"])
     assert data == {"format": 2, "chapters": {"07": {"B": {"status": "correct", "attempts": 1}}}}
 

@@ -128,6 +128,62 @@ def test_a_conflict_leaves_the_copy_untouched_and_a_merge_jupyter_opens(course):
     assert workspace.update_chapter(chapters / CHAPTER, where).action == "up to date"
 
 
+def test_cells_inserted_at_the_same_place_on_both_sides_must_be_resolved(course):
+    chapters, where = course
+    workspace.make_copies(["00"])
+    for path, text in ((where / CHAPTER, "My own note."), (chapters / CHAPTER, "A new paragraph from the course.")):
+        nb = nbformat.read(path, as_version=4)
+        nb.cells.insert(5, new_markdown_cell(text))
+        nbformat.write(nb, path)
+    result = workspace.update_chapter(chapters / CHAPTER, where)
+    assert result.action == "conflict" and result.conflicts >= 1
+    candidate = nbformat.read(result.path, as_version=4)
+    text = "\n".join(c.source for c in candidate.cells)
+    assert "My own note." in text and "A new paragraph from the course." in text and "your copy" in text
+    with pytest.raises(workspace.WorkspaceError, match="still has conflict markers"):
+        workspace.accept_merge("00")
+
+
+def test_a_metadata_change_on_both_sides_keeps_the_learners_and_merges(course):
+    chapters, where = course
+    workspace.make_copies(["00"])
+    for path, value in ((where / CHAPTER, "learner"), (chapters / CHAPTER, "course")):
+        nb = nbformat.read(path, as_version=4)
+        nb.cells[2].metadata["tags"] = [value]
+        nbformat.write(nb, path)
+    result = workspace.update_chapter(chapters / CHAPTER, where)
+    assert result.action == "merged"
+    merged = nbformat.read(where / CHAPTER, as_version=4)
+    assert merged.cells[2].metadata["tags"] == ["learner"] and "nbdime-conflicts" not in str(merged)
+
+
+def test_accept_refuses_when_the_copy_changed_after_the_merge_was_made(course):
+    chapters, where = course
+    workspace.make_copies(["00"])
+    _answer_q2(where / CHAPTER)
+    _change_upstream(chapters, "def to_unit_range(images):\n", "def to_unit_range(images):\n    # images: uint8\n")
+    result = workspace.update_chapter(chapters / CHAPTER, where)
+    candidate = nbformat.read(result.path, as_version=4)
+    _cell(candidate, "def to_unit_range").source = "def to_unit_range(images):\n    return images / 255\n"
+    nbformat.write(candidate, result.path)
+    nb = nbformat.read(where / CHAPTER, as_version=4)  # the learner keeps working in the copy
+    _cell(nb, "def count_per_class(labels):").source = "def count_per_class(labels):\n    return labels\n"
+    nbformat.write(nb, where / CHAPTER)
+    latest = (where / CHAPTER).read_bytes()
+    with pytest.raises(workspace.WorkspaceError, match="changed after `course update`"):
+        workspace.accept_merge("00")
+    assert (where / CHAPTER).read_bytes() == latest
+
+
+def test_a_workspace_that_is_a_file_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "notes.txt").write_text("mine")
+    monkeypatch.setenv("COURSE_WORKSPACE", str(tmp_path / "notes.txt"))
+    with pytest.raises(workspace.WorkspaceError, match="is a file, not a folder"):
+        workspace.workspace_dir()
+    monkeypatch.setenv("COURSE_WORKSPACE", "relative/work")
+    assert workspace.workspace_dir().is_absolute()
+
+
 def test_accept_without_a_merge_says_so(course):
     workspace.make_copies(["00"])
     with pytest.raises(workspace.WorkspaceError, match="no merge to accept"):
@@ -175,7 +231,15 @@ def test_diff_shows_what_changed_upstream(course):
 
 
 def test_diff_without_a_copy_says_how_to_make_one(course):
-    with pytest.raises(workspace.WorkspaceError, match="course start 00"):
+    with pytest.raises(workspace.WorkspaceError, match="no copy of chapter 00 yet; `course start 00`"):
+        workspace.upstream_diff("00")
+
+
+def test_diff_of_a_copy_without_a_base_says_how_to_start_over(course):
+    chapters, where = course
+    workspace.make_copies(["00"])
+    workspace.base_path(chapters / CHAPTER, where).unlink()
+    with pytest.raises(workspace.WorkspaceError, match="move 00_start_here.ipynb out of the workspace"):
         workspace.upstream_diff("00")
 
 

@@ -1,4 +1,4 @@
-"""The exercise engine: ``Problem``, the checker helpers, and the learner's progress file.
+"""The exercise engine: ``Problem``, ``Chapter`` and the checker helpers.
 
 A chapter's exercises live in ``course_lib/exercises/chNN.py`` as a list ``PROBLEMS`` of ``Problem``
 subclasses. Each subclass states a title, the name of what the learner writes, hints, the reference
