@@ -132,9 +132,20 @@ def run(names: list[str], timeout: int) -> int:
     from course_lib.execute import NotebookRunError, resolve_chapter, run_notebook
 
     status = 0
+    try:
+        where = workspace.workspace_dir().resolve()
+    except workspace.WorkspaceError:
+        where = None
     for name in names:
         try:
-            report = run_notebook(resolve_chapter(name), timeout=timeout)
+            path = resolve_chapter(name)
+            if where is not None and path.resolve().is_relative_to(where):
+                print(f"FAILED: {path} is a copy in your workspace; `course run` writes committed chapters only. "
+                      f"To run your copy and see your exercises, use `course check {path.name[:2]}`.",
+                      file=sys.stderr)
+                status = 1
+                continue
+            report = run_notebook(path, timeout=timeout)
             print(report.summary())
         except (FileNotFoundError, NotebookRunError) as error:
             print(f"FAILED: {error}", file=sys.stderr)

@@ -207,6 +207,14 @@ def test_run_unknown_chapter(capsys):
     assert "no chapter '42'" in capsys.readouterr().err
 
 
+def test_run_refuses_a_copy_in_the_workspace(capsys, learner):
+    cli.main(["start", "00", "--no-lab"])
+    copy = learner / "work" / "00_start_here.ipynb"
+    before = copy.read_bytes()
+    assert cli.main(["run", str(copy)]) == 1
+    assert "`course check 00`" in capsys.readouterr().err and copy.read_bytes() == before
+
+
 def test_unknown_command():
     with pytest.raises(SystemExit):
         cli.main(["teach"])
