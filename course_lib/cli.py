@@ -3,6 +3,7 @@
 For learners:
 
     course start [03 ...] [--no-lab]   copy the chapters into your workspace (work/) and open JupyterLab there
+                                       (options after `--` go to JupyterLab: course start -- --no-browser)
     course check 03                    run your copy of chapter 03 and report each exercise
     course progress [--json]           your exercises, chapter by chapter, and what to do next
     course progress --reset 03         forget your progress in chapter 03 (asks first)
@@ -154,15 +155,15 @@ def run(names: list[str], timeout: int) -> int:
 
 
 # --------------------------------------------------------------------------------------------- start, update, diff
-def lab_command(target: Path) -> list[str]:
-    """The command that opens JupyterLab on ``target`` (``--allow-root`` when running as root)."""
-    command = [sys.executable, "-m", "jupyter", "lab", str(target)]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
+def lab_command(target: Path, options: list[str] | None = None) -> list[str]:
+    """The command that opens JupyterLab on ``target`` with ``options`` (``--allow-root`` when running as root)."""
+    command = [sys.executable, "-m", "jupyter", "lab", str(target), *(options or [])]
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in command:
         command.append("--allow-root")
     return command
 
 
-def start(numbers: list[str], open_lab: bool) -> int:
+def start(numbers: list[str], open_lab: bool, lab_options: list[str] | None = None) -> int:
     where = workspace.workspace_dir()
     results = workspace.make_copies(numbers, where)
     made = [p for p, new in results if new]
@@ -179,7 +180,7 @@ def start(numbers: list[str], open_lab: bool) -> int:
     if not open_lab:
         return 0
     target = results[0][0] if numbers else where
-    command = lab_command(target)
+    command = lab_command(target, lab_options)
     print(f"Opening JupyterLab: {' '.join(command[1:])}  (stop it with Ctrl-C)", flush=True)
     try:
         return subprocess.call(command)
@@ -388,7 +389,11 @@ def main(argv: list[str] | None = None) -> int:
     run_parser = commands.add_parser("run", help="(maintainers) execute chapters and write clean outputs back")
     run_parser.add_argument("chapters", nargs="+", help="notebook paths or chapter numbers (01)")
     run_parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    lab_options = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    if lab_options and args.command != "start":
+        parser.error("options after `--` are for JupyterLab, with `course start` only")
 
     try:
         if args.command == "doctor":
@@ -398,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return run(args.chapters, args.timeout)
         if args.command == "start":
-            return start(args.chapters, not args.no_lab)
+            return start(args.chapters, not args.no_lab, lab_options)
         if args.command == "check":
             return check(args.chapter, args.timeout)
         if args.command == "update":

@@ -146,8 +146,18 @@ def test_start_without_lab_makes_copies_once(capsys, learner):
 def test_lab_command_opens_the_workspace(monkeypatch, tmp_path):
     monkeypatch.setattr(cli.os, "geteuid", lambda: 0)
     assert cli.lab_command(tmp_path)[-3:] == ["lab", str(tmp_path), "--allow-root"]
+    assert cli.lab_command(tmp_path, ["--allow-root"]).count("--allow-root") == 1
     monkeypatch.setattr(cli.os, "geteuid", lambda: 1000)
     assert "--allow-root" not in cli.lab_command(tmp_path)
+
+
+def test_start_passes_options_after_a_double_dash_to_jupyterlab(monkeypatch, learner, capsys):
+    launched = []
+    monkeypatch.setattr(cli.subprocess, "call", lambda command: launched.append(command) or 0)
+    assert cli.main(["start", "03", "--", "--no-browser", "--port", "8899"]) == 0
+    assert launched[0][3:7] == ["lab", str(learner / "work" / "03_cnn.ipynb"), "--no-browser", "--port"]
+    with pytest.raises(SystemExit):
+        cli.main(["progress", "--", "--no-browser"])
 
 
 def test_update_and_diff_need_a_workspace(capsys, learner):
