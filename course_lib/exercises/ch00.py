@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.exercises.core import Incorrect, Problem, call, is_whole_number
+from course_lib.exercises.core import Incorrect, Problem, call, call_on_array, is_whole_number
 
 
 class PixelCount(Problem):
@@ -49,12 +49,7 @@ def to_unit_range(images):
 
     def check_answer(self, answer):
         images = np.array([[[0, 51, 255], [128, 7, 200]]], dtype=np.uint8)
-        before = images.copy()
-        result = call(answer, images)
-        if not isinstance(result, np.ndarray):
-            raise Incorrect(f"expected a NumPy array back, got {type(result).__name__}")
-        if not np.array_equal(images, before):
-            raise Incorrect("your function changed the input array; return a new array instead")
+        result = call_on_array(answer, images)
         if result.shape != images.shape:
             raise Incorrect(f"the shape changed from {images.shape} to {result.shape}; scale every pixel in place")
         if not np.issubdtype(result.dtype, np.floating):
@@ -119,12 +114,7 @@ def flatten_images(images):
 
     def check_answer(self, answer):
         images = np.arange(3 * 28 * 28, dtype=np.int64).reshape(3, 28, 28) % 256
-        before = images.copy()
-        result = call(answer, images)
-        if not isinstance(result, np.ndarray):
-            raise Incorrect(f"expected a NumPy array back, got {type(result).__name__}")
-        if not np.array_equal(images, before):
-            raise Incorrect("your function changed the input array; return a new array instead")
+        result = call_on_array(answer, images)
         if result.shape == (3 * 28 * 28,):
             raise Incorrect("everything ended up in one long vector; keep one row per image: shape (3, 784)")
         if result.shape == (784, 3):

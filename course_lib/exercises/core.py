@@ -85,6 +85,20 @@ def call(function, *args, **kwargs):
         ) from None
 
 
+def call_on_array(function, array):
+    """Call the learner's ``function(array)`` (as ``call`` does) and return its result, which must be a NumPy
+    array; ``Incorrect`` if it is not, or if the function changed ``array`` in place."""
+    import numpy as np
+
+    before = array.copy()
+    result = call(function, array)
+    if not isinstance(result, np.ndarray):
+        raise Incorrect(f"expected a NumPy array back, got {type(result).__name__}")
+    if not np.array_equal(array, before):
+        raise Incorrect("your function changed the input array; return a new array instead")
+    return result
+
+
 def _name(function) -> str:
     return getattr(function, "__name__", "your_function")
 
