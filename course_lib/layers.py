@@ -11,59 +11,10 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
 from keras import ops
 
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """The logistic function ``1 / (1 + exp(-x))``, element-wise."""
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def lstm_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
-    """One LSTM time step in NumPy: ``(h_t, c_t)`` from ``x_t (batch, features)`` and the previous
-    ``h, c (batch, units)``. Gates in Keras' order (input, forget, candidate, output); see ``lstm_numpy``."""
-    units = h_prev.shape[-1]
-    z = x_t @ kernel + h_prev @ recurrent_kernel + bias
-    i, f = sigmoid(z[:, :units]), sigmoid(z[:, units:2 * units])
-    c_tilde, o = np.tanh(z[:, 2 * units:3 * units]), sigmoid(z[:, 3 * units:])
-    c = f * c_prev + i * c_tilde
-    return o * np.tanh(c), c
-
-
-def lstm_numpy(x: np.ndarray, kernel: np.ndarray, recurrent_kernel: np.ndarray, bias: np.ndarray):
-    """Run an LSTM over a batch of sequences, step by step, with Keras' weight layout.
-
-    For each time step, with gates in Keras' order (input, forget, candidate, output):
-
-        i_t = sigmoid(x_t W_i + h_{t-1} U_i + b_i)      f_t = sigmoid(x_t W_f + h_{t-1} U_f + b_f)
-        c~_t = tanh(x_t W_c + h_{t-1} U_c + b_c)        o_t = sigmoid(x_t W_o + h_{t-1} U_o + b_o)
-        c_t = f_t * c_{t-1} + i_t * c~_t                h_t = o_t * tanh(c_t)
-
-    Args:
-        x: inputs ``(batch, time, features)``.
-        kernel: ``W``, ``(features, 4 * units)``; ``recurrent_kernel``: ``U``, ``(units, 4 * units)``;
-            ``bias``: ``(4 * units,)``; exactly ``keras.layers.LSTM(units).get_weights()``.
-
-    Returns:
-        ``(h_all, c_last)``: hidden states ``(batch, time, units)`` and the last cell state ``(batch, units)``.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 3:
-        raise ValueError(f"x must have shape (batch, time, features), got {x.shape}")
-    units = recurrent_kernel.shape[0]
-    expected = {"kernel": (x.shape[2], 4 * units), "recurrent_kernel": (units, 4 * units), "bias": (4 * units,)}
-    for name, array in (("kernel", kernel), ("recurrent_kernel", recurrent_kernel), ("bias", bias)):
-        if np.shape(array) != expected[name]:
-            raise ValueError(f"{name} must have shape {expected[name]} for {x.shape[2]} features and {units} "
-                             f"units, got {np.shape(array)}; pass keras.layers.LSTM(...).get_weights()")
-    h = np.zeros((x.shape[0], units))
-    c = np.zeros((x.shape[0], units))
-    outputs = []
-    for t in range(x.shape[1]):
-        h, c = lstm_step(x[:, t], h, c, kernel, recurrent_kernel, bias)
-        outputs.append(h)
-    return np.stack(outputs, axis=1), c
+# The NumPy maths live in course_lib.reference (no Keras); chapters import them from here too.
+from course_lib.reference import lstm_numpy, lstm_step, positional_encoding, sigmoid  # noqa: F401
 
 
 def scaled_dot_product_attention(query, key, value, mask=None):
@@ -183,21 +134,3 @@ class MultiHeadAttention(keras.layers.Layer):
 def _divisor_near(n: int, target: int) -> int:
     divisors = [d for d in range(1, n + 1) if n % d == 0]
     return min(divisors, key=lambda d: (abs(d - target), d))
-
-
-def positional_encoding(length: int, depth: int) -> np.ndarray:
-    """Sinusoidal position encoding ``(length, depth)``, float32.
-
-    ``PE[pos, 2i] = sin(pos / 10000^(2i / depth))`` and ``PE[pos, 2i + 1] = cos(pos / 10000^(2i / depth))``.
-    """
-    for name, value in (("length", length), ("depth", depth)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if depth % 2:
-        raise ValueError(f"depth must be even (sin and cos pairs), got {depth}")
-    positions = np.arange(length)[:, None]
-    rates = 1.0 / np.power(10000.0, np.arange(0, depth, 2) / depth)
-    encoding = np.zeros((length, depth))
-    encoding[:, 0::2] = np.sin(positions * rates)
-    encoding[:, 1::2] = np.cos(positions * rates)
-    return encoding.astype(np.float32)

@@ -163,3 +163,28 @@ def test_lstm_step_is_one_step_of_lstm_numpy():
     np.testing.assert_allclose(h, h_all[:, 0])
     np.testing.assert_allclose(c, c_last)
     np.testing.assert_allclose(layers.sigmoid(np.array([0.0, 50.0])), [0.5, 1.0])
+
+
+def test_the_numpy_reference_attention_matches_the_keras_ops_one():
+    from course_lib import reference
+
+    rng = np.random.default_rng(3)
+    q, k, v = rng.normal(size=(2, 4, 8)), rng.normal(size=(2, 6, 8)), rng.normal(size=(2, 6, 5))
+    mask = rng.random(size=(2, 4, 6)) > 0.3
+    mask[..., 0] = True  # every query sees at least one key
+    for m in (None, mask):
+        by_numpy = reference.attention(q, k, v, m)
+        by_ops = layers.scaled_dot_product_attention(q, k, v, mask=m)
+        for ours, theirs in zip(by_numpy, by_ops, strict=True):
+            np.testing.assert_allclose(ours, np.asarray(theirs), atol=1e-6)
+    np.testing.assert_allclose(reference.softmax(np.array([[1000.0, 1000.0]])), [[0.5, 0.5]])
+
+
+def test_the_reference_maths_import_no_keras():
+    import subprocess
+    import sys
+
+    code = "import sys, course_lib.reference, course_lib.exercises.ch04, course_lib.exercises.ch05; " \
+           "print(sorted(m for m in sys.modules if m.split('.')[0] in ('keras', 'tensorflow')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.exercises.core import Incorrect, Problem, call, is_whole_number
+from course_lib.reference import lstm_step, sigmoid
 
 
 class RnnStep(Problem):
@@ -24,8 +25,6 @@ def rnn_step(x_t, h_prev, W_x, W_h, b):
 """
 
     def check_answer(self, answer):
-        from course_lib.layers import sigmoid as _sigmoid  # here, not at the top: it imports Keras
-
         rng = np.random.default_rng(0)
         x_t, h_prev = rng.normal(size=(2, 3)), rng.normal(size=(2, 4))
         W_x, W_h, b = rng.normal(size=(3, 4)), rng.normal(size=(4, 4)), rng.normal(size=4)
@@ -37,7 +36,7 @@ def rnn_step(x_t, h_prev, W_x, W_h, b):
             raise Incorrect("no activation: squash the sum with np.tanh")
         if np.allclose(result, np.tanh(x_t @ W_x + b)):
             raise Incorrect("the previous hidden state is missing: add h_prev @ W_h, that is the recurrence")
-        if np.allclose(result, _sigmoid(x_t @ W_x + h_prev @ W_h + b)):
+        if np.allclose(result, sigmoid(x_t @ W_x + h_prev @ W_h + b)):
             raise Incorrect("a simple RNN uses tanh, not the sigmoid")
         if not np.allclose(result, expected):
             raise Incorrect("values differ from tanh(x_t @ W_x + h_prev @ W_h + b)")
@@ -77,16 +76,13 @@ def my_lstm_step(x_t, h_prev, c_prev, W, U, b):
         if not isinstance(result, tuple | list) or len(result) != 2:
             raise Incorrect("return two arrays: (h, c)")
         h, c = (np.asarray(r, dtype=float) for r in result)
-        from course_lib.layers import lstm_step as _lstm_step  # here, not at the top: it imports Keras
-        from course_lib.layers import sigmoid as _sigmoid
-
-        exp_h, exp_c = _lstm_step(x_t, h_prev, c_prev, W, U, b)
+        exp_h, exp_c = lstm_step(x_t, h_prev, c_prev, W, U, b)
         if h.shape != exp_h.shape or c.shape != exp_c.shape:
             raise Incorrect(f"h and c have shape (batch, units) = {exp_h.shape}; got {h.shape} and {c.shape}")
         if np.allclose(h, exp_c) and np.allclose(c, exp_h):
             raise Incorrect("h and c are swapped: return (h, c)")
         z = x_t @ W + h_prev @ U + b
-        i, f = _sigmoid(z[:, :units]), _sigmoid(z[:, units:2 * units])
+        i, f = sigmoid(z[:, :units]), sigmoid(z[:, units:2 * units])
         if np.allclose(c, i * np.tanh(z[:, 2 * units:3 * units]) + f * 0):
             raise Incorrect("the forget gate never sees the old cell state: c = f * c_prev + i * c~")
         swapped_c = i * c_prev + f * np.tanh(z[:, 2 * units:3 * units])
@@ -94,7 +90,7 @@ def my_lstm_step(x_t, h_prev, c_prev, W, U, b):
             raise Incorrect("input and forget gates are swapped: Keras' order is i, f, c~, o")
         if not np.allclose(c, exp_c):
             raise Incorrect("c is wrong: c = f * c_prev + i * c~ with i, f = sigmoid, c~ = tanh of their slices")
-        if np.allclose(h, _sigmoid(z[:, 3 * units:]) * c):
+        if np.allclose(h, sigmoid(z[:, 3 * units:]) * c):
             raise Incorrect("h = o * tanh(c): squash the cell state before the output gate")
         if not np.allclose(h, exp_h):
             raise Incorrect("c is right but h is not: h = o * tanh(c), o = sigmoid of the last slice")

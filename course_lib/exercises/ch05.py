@@ -5,19 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib.exercises.core import Incorrect, Problem, call, is_whole_number
-
-
-def _softmax(scores: np.ndarray) -> np.ndarray:
-    shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
-
-
-def _attention(q, k, v, mask=None, scale=None):
-    scores = q @ np.swapaxes(k, -1, -2) / (np.sqrt(q.shape[-1]) if scale is None else scale)
-    if mask is not None:
-        scores = np.where(mask, scores, -1e9)
-    weights = _softmax(scores)
-    return weights @ v, weights
+from course_lib.reference import attention, positional_encoding
 
 
 class ScaledDotProductAttention(Problem):
@@ -51,17 +39,17 @@ def my_attention(Q, K, V, mask=None):
         if not isinstance(result, tuple | list) or len(result) != 2:
             raise Incorrect("return two arrays: (output, weights)")
         output, weights = (np.asarray(r, dtype=float) for r in result)
-        expected_output, expected_weights = _attention(q, k, v, mask)
+        expected_output, expected_weights = attention(q, k, v, mask)
         if output.shape != expected_output.shape or weights.shape != expected_weights.shape:
             raise Incorrect(f"for Q {q.shape}, K {k.shape}, V {v.shape} the output is (2, 3, 5) and the weights "
                             f"(2, 3, 4); got {output.shape} and {weights.shape}")
-        if np.allclose(weights, _attention(q, k, v, mask, scale=1.0)[1]):
+        if np.allclose(weights, attention(q, k, v, mask, scale=1.0)[1]):
             raise Incorrect("the scores are not scaled: divide Q K^T by sqrt(d_k) = 4 here")
-        if np.allclose(weights, _attention(q, k, v, mask, scale=16.0)[1]):
+        if np.allclose(weights, attention(q, k, v, mask, scale=16.0)[1]):
             raise Incorrect("you divided by d_k; divide by its square root, sqrt(d_k)")
-        if np.allclose(weights, _attention(q, k, v, None)[1]):
+        if np.allclose(weights, attention(q, k, v, None)[1]):
             raise Incorrect("the mask is ignored: where mask is False the weight must be 0")
-        if np.allclose(weights, _attention(q, k, v, ~mask)[1]):
+        if np.allclose(weights, attention(q, k, v, ~mask)[1]):
             raise Incorrect("the mask is inverted: True means 'may attend', False means 'padding, ignore'")
         if np.allclose(weights.sum(axis=-2), 1.0) and not np.allclose(weights.sum(axis=-1), 1.0):
             raise Incorrect("softmax over the wrong axis: each query's weights over the keys (the last axis) "
@@ -127,11 +115,9 @@ def my_positional_encoding(length, depth):
 """
 
     def check_answer(self, answer):
-        from course_lib.layers import positional_encoding as _positional_encoding  # imports Keras: not at the top
-
         length, depth = 50, 16
         result = np.asarray(call(answer, length, depth), dtype=float)
-        expected = _positional_encoding(length, depth)
+        expected = positional_encoding(length, depth)
         if result.shape != expected.shape:
             raise Incorrect(f"positional_encoding({length}, {depth}) has shape (length, depth) = {expected.shape}, "
                             f"got {result.shape}")
