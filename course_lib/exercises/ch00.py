@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.exercises.core import Incorrect, Problem, call, call_on_array, is_whole_number
+from course_lib.exercises import asserts
+from course_lib.exercises.core import Incorrect, Problem, call
 
 
 class PixelCount(Problem):
@@ -19,9 +20,11 @@ class PixelCount(Problem):
 num_pixels = 28 * 28   # 784: the length of the vector a dense layer sees after Flatten()
 """
 
+    wrong_answers = ((56, "rows TIMES columns"), (28, "one side"), (2352, "greyscale"), ("784", "whole number"),
+                     (700, "not the number of cells"), (784.0, "whole number"))
+
     def check_answer(self, answer):
-        if not is_whole_number(answer):
-            raise Incorrect(f"expected a whole number (int), got {type(answer).__name__} {answer!r}")
+        answer = asserts.whole_number(answer, "num_pixels")
         if answer == 28 + 28:
             raise Incorrect("56 is 28 + 28: a grid has rows TIMES columns cells")
         if answer == 28:
@@ -47,9 +50,18 @@ def to_unit_range(images):
     return images.astype(np.float32) / 255.0
 """
 
+    wrong_answers = (
+        (lambda im: im // 255, "true division"), (lambda im: im / 255.0, "float32"),
+        (lambda im: im, "divide by 255"), (lambda im: im.astype("float32") / 256, "differ"),
+        (lambda im: (im / 255.0).astype("float32").ravel(), "shape changed"),
+        (lambda im: None, "returned None"),
+        (lambda im: (im.__setitem__(..., 0), im.astype("float32") / 255)[1], "changed its input"),
+    )
+
     def check_answer(self, answer):
         images = np.array([[[0, 51, 255], [128, 7, 200]]], dtype=np.uint8)
-        result = call_on_array(answer, images)
+        result = asserts.array(asserts.call_with(answer, images, names=("images",)), "to_unit_range(images)",
+                               numpy_only=True)
         if result.shape != images.shape:
             raise Incorrect(f"the shape changed from {images.shape} to {result.shape}; scale every pixel in place")
         if not np.issubdtype(result.dtype, np.floating):
@@ -80,12 +92,19 @@ def count_per_class(labels):
     return np.bincount(labels, minlength=10)
 """
 
+    wrong_answers = (
+        (lambda y: np.bincount(y), "always return 10"), (lambda y: np.unique(y), "distinct labels"),
+        (lambda y: dict(zip(*np.unique(y, return_counts=True), strict=True)), "dict"),
+        (lambda y: np.bincount(y, minlength=10) / len(y), "counts should be"),
+        (lambda y: print(np.bincount(y, minlength=10)), "returned None"),
+    )
+
     def check_answer(self, answer):
         labels = np.array([3, 1, 3, 0, 7, 3, 1, 8, 8, 0], dtype=np.uint8)  # no 9: the length trap
-        result = call(answer, labels)
+        result = asserts.returned(call(answer, labels), "count_per_class(labels)")
         if isinstance(result, dict):
             raise Incorrect("you returned a dict; return a list or array of 10 counts, index = digit")
-        counts = np.asarray(result)
+        counts = asserts.array(result, "count_per_class(labels)")
         if counts.ndim != 1:
             raise Incorrect(f"expected a flat sequence of 10 counts, got shape {counts.shape}")
         if np.array_equal(np.sort(counts), np.unique(labels)):
@@ -112,9 +131,19 @@ def flatten_images(images):
     return images.reshape(len(images), -1)
 """
 
+    wrong_answers = (
+        (lambda im: im.ravel(), "one long vector"), (lambda im: im.reshape(len(im), -1).T, "swapped"),
+        (lambda im: im.transpose(0, 2, 1).reshape(len(im), -1), "column by column"),
+        (lambda im: im.reshape(len(im), 28, 28), "should be (3, 784)"),
+        (lambda im: im.reshape(len(im), -1).tolist(), "NumPy array"),
+        (lambda im: im.reshape(len(im), -1)[:, ::-1], "reading order"),
+        (lambda im: (im.fill(0), im.reshape(len(im), -1))[1], "changed its input"),
+    )
+
     def check_answer(self, answer):
         images = np.arange(3 * 28 * 28, dtype=np.int64).reshape(3, 28, 28) % 256
-        result = call_on_array(answer, images)
+        result = asserts.array(asserts.call_with(answer, images, names=("images",)), "flatten_images(images)",
+                               numpy_only=True)
         if result.shape == (3 * 28 * 28,):
             raise Incorrect("everything ended up in one long vector; keep one row per image: shape (3, 784)")
         if result.shape == (784, 3):

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_lib.exercises import asserts
 from course_lib.exercises.core import Incorrect, Problem, call
-
-
-def _array(result, what: str) -> np.ndarray:
-    if not isinstance(result, np.ndarray):
-        raise Incorrect(f"{what} should be a NumPy array, got {type(result).__name__}")
-    return result
 
 
 def _mean_of(tracker):
@@ -37,12 +32,17 @@ def word_counts(text):
     return counts
 """
 
+    wrong_answers = (
+        (lambda t: {w: t.split().count(w) for w in t.split()}, "lower-case"),
+        (lambda t: {c: t.count(c) for c in t}, "single characters"),
+        (lambda t: list(t.lower().split()), "should be a dict"),
+        (lambda t: {w: 1 for w in t.lower().split()}, "expected {"),
+    )
+
     def check_answer(self, answer):
         text = "The movie was great and the acting was GREAT\nthe end"
         expected = {"the": 3, "movie": 1, "was": 2, "great": 2, "and": 1, "acting": 1, "end": 1}
-        result = call(answer, text)
-        if not isinstance(result, dict):
-            raise Incorrect(f"expected a dict (word -> count), got {type(result).__name__}")
+        result = asserts.mapping(call(answer, text), "word_counts(text)")
         if all(isinstance(k, str) and len(k) == 1 for k in result):
             raise Incorrect("your keys are single characters: split the text into words with .split() "
                             "instead of looping over the string")
@@ -53,6 +53,11 @@ def word_counts(text):
         if call(answer, "") != {}:
             raise Incorrect("an empty text should give an empty dict")
         return None
+
+
+def _relu_in_place(x):
+    x[x < 0] = 0
+    return x
 
 
 class Relu(Problem):
@@ -70,21 +75,21 @@ def relu(x):
     return np.maximum(x, 0)
 """
 
+    wrong_answers = (
+        (_relu_in_place, "changed its input"), (np.abs, "abs"), (lambda x: max(0, x), "truth value"),
+        (lambda x: np.maximum(x, 0).ravel(), "should have shape (2, 3)"),
+        (lambda x: [[max(0, v) for v in row] for row in x], "NumPy array"),
+    )
+
     def check_answer(self, answer):
         x = np.array([[-2.0, -0.5, 0.0], [0.5, 3.0, -7.0]])
-        before = x.copy()
-        result = _array(call(answer, x), "relu(x)")
-        if not np.array_equal(x, before):
-            raise Incorrect("your function changed its input (x[x < 0] = 0 writes into x): return a new array, "
-                            "e.g. with np.maximum(x, 0)")
-        if result.shape != x.shape:
-            raise Incorrect(f"relu must keep the shape: input {x.shape}, output {result.shape}")
+        result = asserts.array(asserts.call_with(answer, x, names=("x",)), "relu(x)", shape=x.shape, numpy_only=True)
         if np.allclose(result, np.abs(x)):
             raise Incorrect("negative values became positive (that is abs); ReLU sets them to 0")
         if not np.allclose(result, np.maximum(x, 0)):
             raise Incorrect(f"for {x.tolist()} expected {np.maximum(x, 0).tolist()}, got {result.tolist()}")
         big = np.linspace(-1, 1, 10_001)
-        if not np.allclose(call(answer, big), np.maximum(big, 0)):
+        if not np.allclose(asserts.array(call(answer, big), "relu(x)", shape=big.shape), np.maximum(big, 0)):
             raise Incorrect("wrong on a 1-D array of 10,001 values")
         return None
 
@@ -101,11 +106,16 @@ def standardize(X):
     return (X - X.mean(axis=0)) / X.std(axis=0)
 """
 
+    wrong_answers = (
+        (lambda X: (X - X.mean()) / X.std(), "axis=0"),
+        (lambda X: (X - X.mean(axis=1, keepdims=True)) / X.std(axis=1, keepdims=True), "each row"),
+        (lambda X: X - X.mean(axis=0), "std 1"), (lambda X: X / X.std(axis=0), "expected 0 and 1"),
+        (lambda X: ((X - X.mean(axis=0)) / X.std(axis=0)).mean(axis=0), "should have shape (4, 2)"),
+    )
+
     def check_answer(self, answer):
         X = np.array([[1.0, 200.0], [2.0, 400.0], [3.0, 900.0], [6.0, 500.0]])
-        result = _array(call(answer, X.copy()), "standardize(X)")
-        if result.shape != X.shape:
-            raise Incorrect(f"the shape changed from {X.shape} to {result.shape}")
+        result = asserts.array(asserts.call_with(answer, X, names=("X",)), "standardize(X)", shape=X.shape)
         if np.allclose(result, (X - X.mean()) / X.std()):
             raise Incorrect("you used one mean and std for the whole array; each column needs its own: axis=0")
         if np.allclose(result, (X - X.mean(axis=1, keepdims=True)) / X.std(axis=1, keepdims=True)):
@@ -133,9 +143,15 @@ def one_hot(labels, num_classes):
     return np.eye(num_classes, dtype=np.float32)[labels]
 """
 
+    wrong_answers = (
+        (lambda y, n: np.eye(n)[y].T, "transposed"), (lambda y, n: np.eye(y.max() + 1)[y], "num_classes"),
+        (lambda y, n: np.eye(n)[y - 1], "expected [[0"), (lambda y, n: np.eye(n)[y].tolist(), "NumPy array"),
+    )
+
     def check_answer(self, answer):
         labels = np.array([2, 0, 1, 2])
-        result = _array(call(answer, labels, 5), "one_hot(labels, num_classes)")
+        result = asserts.array(asserts.call_with(answer, labels, 5, names=("labels",)),
+                               "one_hot(labels, num_classes)", numpy_only=True)
         expected = np.eye(5)[labels]
         if result.shape == (5, 4):
             raise Incorrect("the result is transposed: one ROW per label, one column per class")
@@ -148,6 +164,54 @@ def one_hot(labels, num_classes):
             raise Incorrect(f"for labels {labels.tolist()} expected {expected.astype(int).tolist()}, "
                             f"got {result.tolist()}")
         return None
+
+
+class _SharedRunningMean:  # state as a class attribute: every object shares it
+    values = []
+
+    def update(self, value):
+        self.values.append(value)
+
+    @property
+    def mean(self):
+        return sum(self.values) / len(self.values) if self.values else 0.0
+
+
+class _HalvingRunningMean:  # mean = (mean + value) / 2
+    def __init__(self):
+        self.mean = 0.0
+
+    def update(self, value):
+        self.mean = (self.mean + value) / 2
+
+
+class _MethodRunningMean:  # mean() as a method
+    def __init__(self):
+        self.values = []
+
+    def update(self, value):
+        self.values.append(value)
+
+    def mean(self):
+        return float(np.mean(self.values))
+
+
+class _CrashingRunningMean:  # mean divides by zero before the first update
+    def __init__(self):
+        self.total, self.count = 0.0, 0
+
+    def update(self, value):
+        self.total += value
+        self.count += 1
+
+    @property
+    def mean(self):
+        return self.total / self.count
+
+
+class _OnlyInit:  # a first step: the state, no methods yet
+    def __init__(self):
+        self.count, self.total = 0, 0.0
 
 
 class RunningMean(Problem):
@@ -173,6 +237,12 @@ class RunningMean:
     def mean(self):
         return self.total / self.count if self.count else 0.0
 """
+
+    wrong_answers = (
+        (_SharedRunningMean, "share their data"), (_HalvingRunningMean, "(mean + value) / 2"),
+        (_MethodRunningMean, "@property"), (_CrashingRunningMean, "ZeroDivisionError"),
+        (_HalvingRunningMean(), "expected a class"), (_OnlyInit, "needs a method update(value)"),
+    )
 
     def check_answer(self, answer):
         if not isinstance(answer, type):
@@ -213,11 +283,18 @@ def pairwise_sq_dists(A, B):
     return ((A[:, None, :] - B[None, :, :]) ** 2).sum(axis=-1)
 """
 
+    wrong_answers = (
+        (lambda A, B: np.sqrt(((A[:, None] - B[None]) ** 2).sum(-1)), "SQUARED"),
+        (lambda A, B: ((B[:, None] - A[None]) ** 2).sum(-1), "(m, n)"),
+        (lambda A, B: ((A - B) ** 2).sum(-1), "do not fit together"),
+        (lambda A, B: (A[:, None] - B[None]).sum(-1) ** 2, "expected"),
+    )
+
     def check_answer(self, answer):
         A = np.array([[0.0, 0.0], [1.0, 2.0], [3.0, -1.0]])
         B = np.array([[1.0, 1.0], [-2.0, 0.5]])
         expected = ((A[:, None, :] - B[None, :, :]) ** 2).sum(axis=-1)
-        result = _array(call(answer, A, B), "pairwise_sq_dists(A, B)")
+        result = asserts.array(asserts.call_with(answer, A, B, names=("A", "B")), "pairwise_sq_dists(A, B)")
         if result.shape == (2, 3):
             raise Incorrect("the result is (m, n); row i should hold the distances from A[i]: shape (n, m)")
         if result.shape != (3, 2):

@@ -1,110 +1,129 @@
-"""Chapter 02 exercises: neural networks from scratch."""
+"""Chapter 02 exercises: neural networks from scratch, and a Keras classifier to debug."""
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from course_lib.exercises.core import Incorrect, Problem, call, is_whole_number
+from course_lib.exercises import asserts, keras_checks
+from course_lib.exercises.core import Incorrect, Problem, call
 
 
-def _reference_ce(logits: np.ndarray, labels: np.ndarray) -> float:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    return float(-log_probs[np.arange(len(labels)), labels].mean())
+def _reference_bce(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Mean binary cross-entropy of sigmoid(logits) against 0/1 labels, without overflow."""
+    return float(np.mean(np.maximum(logits, 0) - logits * labels + np.log1p(np.exp(-np.abs(logits)))))
 
 
-def _number(result, what: str) -> float:
-    if isinstance(result, np.ndarray) and result.size == 1:
-        result = result.item()
-    if isinstance(result, bool) or not isinstance(result, numbers.Real):
-        raise Incorrect(f"{what} should be one number, got {type(result).__name__}")
-    return float(result)
+def _naive_bce(z, y):
+    p = 1 / (1 + np.exp(-z))
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
 
 
-class SoftmaxCrossEntropy(Problem):
-    title = "A numerically stable softmax cross-entropy"
-    answer_name = "softmax_cross_entropy"
+def _stable_bce(z, y):
+    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+
+
+class BinaryCrossEntropyFromLogits(Problem):
+    title = "Binary cross-entropy from logits, without overflow"
+    answer_name = "binary_cross_entropy"
     hints = (
-        "Loss = mean over examples of -log softmax(logits)[label]. Compute log-softmax directly: "
-        "log p_k = z_k - log(sum_j exp(z_j)).",
-        "Subtract each row's maximum logit first (softmax does not change), so exp never overflows: "
-        "`z = logits - logits.max(axis=1, keepdims=True)`.",
+        "With p = sigmoid(z), the loss of one example is -[y log p + (1 - y) log(1 - p)]; average it over the "
+        "batch. Computed that way, log(1 - p) is log(0) = -inf once z is above about 37.",
+        "Rewrite it without p: loss = max(z, 0) - z * y + log(1 + exp(-|z|)). `np.log1p(np.exp(-np.abs(z)))` "
+        "never overflows, because -|z| <= 0.",
     )
     solution_code = """
 import numpy as np
 
-def softmax_cross_entropy(logits, labels):
-    z = logits - logits.max(axis=1, keepdims=True)          # stable: the largest logit becomes 0
-    log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return -log_probs[np.arange(len(labels)), labels].mean()
+def binary_cross_entropy(logits, labels):
+    z, y = np.asarray(logits, dtype=float), np.asarray(labels, dtype=float)
+    # -[y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))], rearranged so that exp only sees -|z|
+    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
 """
+    wrong_answers = (
+        (_naive_bce, "overflows"),
+        (lambda z, y: _stable_bce(z, y) * len(y), "SUM"),
+        (lambda z, y: -_stable_bce(z, y), "sign is flipped"),
+        (lambda z, y: _stable_bce(z, 1 - y), "labels are swapped"),
+        (lambda z, y: np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))), "one number"),
+        (lambda z, y: print(_stable_bce(z, y)), "returned None"),
+    )
 
     def check_answer(self, answer):
-        logits = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, -1.0], [0.0, 0.0, 3.0], [1.0, 1.0, 1.0]])
-        labels = np.array([0, 1, 0, 2])
-        expected = _reference_ce(logits, labels)
+        logits = np.array([2.0, -1.0, 0.5, -3.0, 0.0, 4.0])
+        labels = np.array([1, 0, 0, 1, 1, 1])
+        expected = _reference_bce(logits, labels)
         with np.errstate(all="ignore"):
-            value = _number(call(answer, logits, labels), "the loss")
+            value = asserts.number(call(answer, logits.copy(), labels.copy()), "binary_cross_entropy(logits, labels)")
         if np.isclose(value, expected * len(labels)):
             raise Incorrect(f"you returned the SUM over the batch ({value:.4f}); return the mean ({expected:.4f})")
         if np.isclose(value, -expected):
             raise Incorrect("the sign is flipped: the loss is MINUS the log-probability, so it is >= 0")
-        if not np.isclose(value, expected, atol=1e-6):
-            raise Incorrect(f"for a small example expected {expected:.6f}, got {value:.6f}. Take -log p of the "
-                            "label's class only, averaged over examples")
-        big = logits * 500.0
+        if np.isclose(value, _reference_bce(logits, 1 - labels)):
+            raise Incorrect("the labels are swapped: y = 1 goes with log sigmoid(z), y = 0 with log(1 - sigmoid(z))")
+        asserts.close(value, expected, "for a small example the loss")
+        big = logits * 400.0
         with np.errstate(all="ignore"):
-            value = _number(call(answer, big, labels), "the loss")
+            value = asserts.number(call(answer, big, labels.copy()), "binary_cross_entropy(logits, labels)")
         if not np.isfinite(value):
-            raise Incorrect(f"with logits around 1000 the loss is {value}: exp overflows. Subtract each row's "
-                            "maximum before exponentiating")
-        if not np.isclose(value, _reference_ce(big, labels), rtol=1e-6):
-            raise Incorrect(f"with large logits expected {_reference_ce(big, labels):.4f}, got {value:.4f}")
-        return "stable even for logits in the thousands; keras.losses.SparseCategoricalCrossentropy" \
-               "(from_logits=True) does the same."
+            raise Incorrect(f"with logits in the hundreds the loss is {value}: exp overflows and log(1 - p) is "
+                            "log(0). Use max(z, 0) - z * y + log1p(exp(-|z|))")
+        asserts.close(value, _reference_bce(big, labels), "with logits in the hundreds the loss", rtol=1e-6)
+        return "keras.losses.BinaryCrossentropy(from_logits=True) computes the same, just as stably."
 
 
-class DenseBackward(Problem):
-    title = "One backward step through a dense layer Z = X W + b"
-    answer_name = "dense_backward"
+def _tanh_backward(X, W, b, dA, derivative=lambda A: 1 - A ** 2, bias=np.sum):
+    A = np.tanh(X @ W + b)
+    dZ = dA * derivative(A)
+    return X.T @ dZ, bias(dZ, axis=0), dZ @ W.T
+
+
+class TanhDenseBackward(Problem):
+    title = "The backward pass of a dense layer with a tanh activation"
+    answer_name = "tanh_dense_backward"
     hints = (
-        "Chain rule with shapes: X (n, d), W (d, k), dZ (n, k). dW must be (d, k), db (k,), dX (n, d).",
-        "dW = X.T @ dZ, db = dZ.sum(axis=0), dX = dZ @ W.T.",
+        "Forward: Z = X W + b, A = tanh(Z). You get dA (the gradient of the loss with respect to A). First pass "
+        "it through the tanh: dZ = dA * tanh'(Z), and tanh'(Z) = 1 - tanh(Z)^2 = 1 - A^2. Then the dense layer, "
+        "as in section 4.",
+        "`A = np.tanh(X @ W + b)`; `dZ = dA * (1 - A ** 2)`; return `X.T @ dZ, dZ.sum(axis=0), dZ @ W.T`.",
     )
     solution_code = """
-def dense_backward(X, W, dZ):
-    dW = X.T @ dZ          # (d, n) @ (n, k) -> (d, k)
-    db = dZ.sum(axis=0)    # each example adds its share of the bias gradient
-    dX = dZ @ W.T          # (n, k) @ (k, d) -> (n, d), passed on to the layer below
-    return dW, db, dX
+import numpy as np
+
+def tanh_dense_backward(X, W, b, dA):
+    A = np.tanh(X @ W + b)          # the forward pass again: (n, k)
+    dZ = dA * (1 - A ** 2)          # tanh'(Z) = 1 - tanh(Z)^2
+    return X.T @ dZ, dZ.sum(axis=0), dZ @ W.T   # dW (d, k), db (k,), dX (n, d)
 """
+    wrong_answers = (
+        (lambda X, W, b, dA: (X.T @ dA, dA.sum(0), dA @ W.T), "through the tanh"),
+        (lambda X, W, b, dA: _tanh_backward(X, W, b, dA, derivative=lambda A: 1 - A), "1 - A ** 2"),
+        (lambda X, W, b, dA: _tanh_backward(X, W, b, dA, derivative=lambda A: A > 0), "ReLU"),
+        (lambda X, W, b, dA: _tanh_backward(X, W, b, dA, bias=np.mean), "SUM"),
+        (lambda X, W, b, dA: _tanh_backward(X, W, b, dA)[::-1][1:], "3 things"),
+        (lambda X, W, b, dA: (W.T @ X, dA.sum(0), dA @ W.T), "matrix product A @ B failed"),
+    )
 
     def check_answer(self, answer):
         rng = np.random.default_rng(1)
-        X, W, dZ = rng.normal(size=(5, 3)), rng.normal(size=(3, 4)), rng.normal(size=(5, 4))
-        result = call(answer, X, W, dZ)
-        if not isinstance(result, tuple | list) or len(result) != 3:
-            raise Incorrect("return three arrays: (dW, db, dX)")
-        dW, db, dX = (np.asarray(r) for r in result)
-        if dW.shape == (4, 3):
-            raise Incorrect("dW has shape (4, 3), the transpose of W's (3, 4): use X.T @ dZ")
-        if dW.shape != W.shape:
-            raise Incorrect(f"dW must have W's shape {W.shape}, got {dW.shape}")
-        if not np.allclose(dW, X.T @ dZ):
-            raise Incorrect("dW is wrong: each weight W[i, j] gets sum over examples of X[:, i] * dZ[:, j]")
-        if db.shape != (4,):
-            raise Incorrect(f"db must have shape (4,), one entry per output unit, got {db.shape}")
-        if np.allclose(db, dZ.mean(axis=0)):
+        X, W, b, dA = rng.normal(size=(5, 3)), rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=(5, 4))
+        result = asserts.parts(asserts.call_with(answer, X, W, b, dA, names=("X", "W", "b", "dA")),
+                               "tanh_dense_backward(X, W, b, dA)", ("dW", "db", "dX"))
+        dW, db, dX = (asserts.array(r, name) for r, name in zip(result, ("dW", "db", "dX"), strict=True))
+        A = np.tanh(X @ W + b)
+        dZ = dA * (1 - A ** 2)
+        if dW.shape == W.shape and np.allclose(dW, X.T @ dA):
+            raise Incorrect("the gradient did not go through the tanh: dZ = dA * (1 - A ** 2) comes first, then "
+                            "dW = X.T @ dZ")
+        if dW.shape == W.shape and np.allclose(dW, X.T @ (dA * (1 - A))):
+            raise Incorrect("tanh'(Z) is 1 - tanh(Z)^2, that is 1 - A ** 2, not 1 - A")
+        if dW.shape == W.shape and np.allclose(dW, X.T @ (dA * (A > 0))):
+            raise Incorrect("that is the ReLU's derivative (section 4); this layer uses tanh: 1 - A ** 2")
+        asserts.close(dW, X.T @ dZ, "dW")
+        if db.shape == (4,) and np.allclose(db, dZ.mean(axis=0)):
             raise Incorrect("db is the mean of dZ; the bias is added to every example, so its gradient is the SUM")
-        if not np.allclose(db, dZ.sum(axis=0)):
-            raise Incorrect("db is wrong: sum dZ over the batch axis (axis=0)")
-        if dX.shape != X.shape:
-            raise Incorrect(f"dX must have X's shape {X.shape}, got {dX.shape}: use dZ @ W.T")
-        if not np.allclose(dX, dZ @ W.T):
-            raise Incorrect("dX is wrong: dX = dZ @ W.T")
-        return None
+        asserts.close(db, dZ.sum(axis=0), "db")
+        asserts.close(dX, dZ @ W.T, "dX")
+        return "the same gradients TensorFlow's autodiff gives (a test compares them with tf.GradientTape)."
 
 
 class DenseParameterCount(Problem):
@@ -119,11 +138,16 @@ def count_dense_params(layer_sizes):
     return sum(n_in * n_out + n_out for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]))
 """
 
+    wrong_answers = (
+        (lambda s: sum(a * b for a, b in zip(s[:-1], s[1:], strict=True)), "only the weights"),
+        (lambda s: sum(a * b for a, b in zip(s[:-1], s[1:], strict=True)) + sum(s), "input layer"),
+        (lambda s: int(np.prod(s)), "expected 2410"), (lambda s: float(2410), "whole number"),
+        (lambda s: sum(a * b + b for a, b in zip(s[:-1], s[1:], strict=True)) / 1, "whole number"),
+    )
+
     def check_answer(self, answer):
         for sizes, expected in (([64, 32, 10], 2410), ([784, 128, 64, 10], 109386), ([3, 1], 4)):
-            result = call(answer, list(sizes))
-            if not is_whole_number(result):
-                raise Incorrect(f"return a whole number, got {type(result).__name__}")
+            result = asserts.whole_number(call(answer, list(sizes)), "count_dense_params(layer_sizes)")
             weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
             if result == weights:
                 raise Incorrect(f"for {sizes} you counted only the weights ({weights}); add one bias per unit")
@@ -135,59 +159,123 @@ def count_dense_params(layer_sizes):
         return "the same number as model.count_params() for these Dense stacks."
 
 
-class AdamStep(Problem):
-    title = "One Adam update, written out"
-    answer_name = "adam_step"
-    hints = (
-        "m = beta1*m + (1-beta1)*g; v = beta2*v + (1-beta2)*g**2; correct both for their zero start: "
-        "m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t).",
-        "w_new = w - lr * m_hat / (sqrt(v_hat) + eps); return (w_new, m, v) with the UNcorrected m and v.",
-    )
-    solution_code = """
-import numpy as np
 
-def adam_step(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g ** 2
-    m_hat = m / (1 - beta1 ** t)
-    v_hat = v / (1 - beta2 ** t)
-    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+_BROKEN_CLASSIFIER = """
+def make_digit_classifier():
+    model = keras.Sequential([
+        keras.Input(shape=(64,)),
+        layers.Dense(32, activation="relu"),
+        layers.Dense(10),
+    ])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
 """
 
-    @staticmethod
-    def _reference(w, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, correct=True):
-        m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g ** 2
-        m_hat, v_hat = (m / (1 - beta1 ** t), v / (1 - beta2 ** t)) if correct else (m, v)
-        return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+def _classifier(loss="sparse_categorical_crossentropy", softmax=True, hidden="relu", lr=0.01):
+    """A variant of the digit classifier, for the wrong answers."""
+    def make_digit_classifier():
+        import keras
+        from keras import layers
+
+        model = keras.Sequential([keras.Input(shape=(64,)), layers.Dense(32, activation=hidden),
+                                  layers.Dense(10, activation="softmax" if softmax else None)])
+        model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss, metrics=["accuracy"])
+        return model
+    return make_digit_classifier
+
+
+def _given(code: str, name: str):
+    """The function ``name`` defined by ``code`` (a listing as the notebook gives it)."""
+    import keras
+    from keras import layers
+
+    namespace = {"keras": keras, "layers": layers}
+    exec(code, namespace)
+    return namespace[name]
+
+
+class DebugDigitClassifier(Problem):
+    title = "Debug a Keras digit classifier that will not train"
+    kind = "debug"
+    answer_name = "make_digit_classifier"
+    given_code = _BROKEN_CLASSIFIER
+    hints = (
+        "Run the check on the listing as it is and read the message. The labels y_train are integers 0..9, one "
+        "per image, not one-hot rows: which loss expects that?",
+        "Two faults: the loss for integer labels is 'sparse_categorical_crossentropy'; and the last Dense layer "
+        "outputs raw scores (logits), so either give it activation='softmax' or tell the loss "
+        "from_logits=True.",
+    )
+    solution_code = """
+import keras
+from keras import layers
+
+def make_digit_classifier():
+    model = keras.Sequential([
+        keras.Input(shape=(64,)),
+        layers.Dense(32, activation="relu"),
+        layers.Dense(10, activation="softmax"),       # probabilities, as the loss below expects
+    ])
+    model.compile(optimizer="adam",
+                  loss="sparse_categorical_crossentropy",   # integer labels 0..9, not one-hot rows
+                  metrics=["accuracy"])
+    return model
+"""
+    wrong_answers = (
+        (lambda: _given(_BROKEN_CLASSIFIER, "make_digit_classifier")(), "integer labels"),
+        (_classifier(loss="categorical_crossentropy"), "integer labels"),
+        (_classifier(softmax=False), "from_logits=True"),
+        (_classifier(loss="mse"), "sparse_categorical_crossentropy"),
+        (_classifier(hidden="relu", lr=1e-6), "reached only"),
+        (lambda: None, "returned None"),
+    )
 
     def check_answer(self, answer):
-        w, g = np.array([0.5, -1.0, 2.0]), np.array([0.1, -0.3, 0.02])
-        m, v = np.zeros(3), np.zeros(3)
-        result = call(answer, w.copy(), g, m.copy(), v.copy(), 1, lr=0.01)
-        if not isinstance(result, tuple | list) or len(result) != 3:
-            raise Incorrect("return three arrays: (w_new, m, v)")
-        w_new, m_new, v_new = (np.asarray(r, dtype=float) for r in result)
-        exp_w, exp_m, exp_v = self._reference(w, g, m, v, 1, lr=0.01)
-        if np.allclose(v_new, 0.001 * g):
-            raise Incorrect("v averages the SQUARED gradient: (1 - beta2) * g ** 2")
-        if not np.allclose(m_new, exp_m) or not np.allclose(v_new, exp_v):
-            raise Incorrect("m or v is wrong: m = beta1*m + (1-beta1)*g, v = beta2*v + (1-beta2)*g**2 "
-                            "(return them before bias correction)")
-        if np.allclose(w_new, 2 * w - exp_w):
-            raise Incorrect("w moved uphill: subtract the step (w - lr * ...), do not add it")
-        if np.allclose(w_new, self._reference(w, g, m, v, 1, lr=0.01, correct=False)[0]):
-            raise Incorrect("no bias correction: at t=1, m and v are tiny because they start at 0; divide by "
-                            "(1 - beta1**t) and (1 - beta2**t)")
-        if not np.allclose(w_new, exp_w):
-            raise Incorrect(f"at t=1 with lr=0.01 expected w_new = {np.round(exp_w, 6).tolist()}, "
-                            f"got {np.round(w_new, 6).tolist()}")
-        # a later step, with state carried over
-        state = (np.array([0.01, 0.02, -0.03]), np.array([1e-4, 2e-4, 3e-4]))
-        got = np.asarray(call(answer, w.copy(), g, state[0].copy(), state[1].copy(), 7)[0], dtype=float)
-        if not np.allclose(got, self._reference(w, g, *state, 7)[0]):
-            raise Incorrect("right at t=1 but wrong at t=7: the bias correction uses beta ** t with the given t")
-        return "each weight moves by about lr at first, whatever the gradient's scale: Adam's appeal."
+
+        from course_lib.data import load_digits
+
+        model = keras_checks.built_model(answer)
+        (images_train, y_train), (images_test, y_test) = load_digits()
+        X_train = images_train.reshape(len(images_train), -1) / 16.0
+        X_test = images_test.reshape(len(images_test), -1) / 16.0
+        output = keras_checks.output_shape(model, X_test[:4], (4, 10))
+        loss = keras_checks.loss_name(model)
+        if not loss:
+            raise Incorrect("the model is not compiled: call model.compile(optimizer=..., loss=..., "
+                            "metrics=['accuracy']) before returning it")
+        if loss in ("categorical_crossentropy", "categorical_focal_crossentropy"):
+            raise Incorrect("categorical_crossentropy expects one-hot label rows of shape (n, 10), but the labels "
+                            "are integer labels 0..9 of shape (n,): use 'sparse_categorical_crossentropy'")
+        if loss != "sparse_categorical_crossentropy":
+            raise Incorrect(f"the loss is {loss!r}; a 10-class classifier with integer labels trains on "
+                            "'sparse_categorical_crossentropy'")
+        from_logits = bool(getattr(model.loss, "from_logits", False))
+        probabilities = np.all(output >= 0) and np.allclose(output.sum(axis=1), 1.0, atol=1e-4)
+        if not from_logits and not probabilities:
+            raise Incorrect("the last layer outputs raw scores (logits: negative values, rows that do not sum to "
+                            "1) but the loss expects probabilities: add activation='softmax' to the last Dense "
+                            "layer, or compile with keras.losses.SparseCategoricalCrossentropy(from_logits=True)")
+        keras_checks.fit_briefly(model, X_train, y_train, epochs=20, batch_size=32)
+        accuracy = float(np.mean(np.argmax(model.predict(X_test, verbose=0), axis=1) == y_test))
+        if accuracy < 0.9:
+            raise Incorrect(f"it trains now, but after 20 epochs it reached only {accuracy:.2f} test accuracy (the "
+                            "fixed listing reaches 0.9); keep the optimiser's default learning rate")
+        return (f"it trains: {accuracy:.2f} test accuracy after 20 epochs. The listing as given stops in fit() with "
+                "'Arguments target and output must have the same rank'; given one-hot labels instead, it would run "
+                "but stay near 0.1 accuracy, because the loss reads the logits as probabilities.")
+
+
+def _prf(swap=False, arithmetic=False):
+    def precision_recall_f1(y_true, y_pred):
+        tp = np.sum((y_pred == 1) & (y_true == 1))
+        fp = np.sum((y_pred == 1) & (y_true == 0))
+        fn = np.sum((y_pred == 0) & (y_true == 1))
+        p, r = tp / (tp + fp), tp / (tp + fn)
+        if swap:
+            p, r = r, p
+        return p, r, (p + r) / 2 if arithmetic else 2 * p * r / (p + r)
+    return precision_recall_f1
 
 
 class PrecisionRecallF1(Problem):
@@ -210,14 +298,18 @@ def precision_recall_f1(y_true, y_pred):
     return precision, recall, 2 * precision * recall / (precision + recall)
 """
 
+    wrong_answers = (
+        (_prf(swap=True), "swapped"), (_prf(arithmetic=True), "HARMONIC"),
+        (lambda y, p: (np.mean(y == p),) * 3, "precision should be"),
+        (lambda y, p: _prf()(y, p)[:2], "3 things"),
+    )
+
     def check_answer(self, answer):
         y_true = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
         y_pred = np.array([1, 1, 1, 0, 1, 1, 1, 0, 0, 0])  # TP 3, FP 3, FN 1
-        result = call(answer, y_true, y_pred)
-        if not isinstance(result, tuple | list) or len(result) != 3:
-            raise Incorrect("return three numbers: (precision, recall, f1)")
-        precision, recall, f1 = (_number(r, name) for r, name in zip(result, ("precision", "recall", "f1"),
-                                                                       strict=True))
+        names = ("precision", "recall", "f1")
+        result = asserts.parts(call(answer, y_true, y_pred), "precision_recall_f1(y_true, y_pred)", names)
+        precision, recall, f1 = (asserts.number(r, name) for r, name in zip(result, names, strict=True))
         if np.isclose(precision, 0.75) and np.isclose(recall, 0.5):
             raise Incorrect("precision and recall are swapped: precision asks 'of the predicted positives, how "
                             "many are right?' = TP / (TP + FP)")
@@ -232,4 +324,5 @@ def precision_recall_f1(y_true, y_pred):
         return None
 
 
-PROBLEMS = [SoftmaxCrossEntropy, DenseBackward, DenseParameterCount, AdamStep, PrecisionRecallF1]
+PROBLEMS = [BinaryCrossEntropyFromLogits, TanhDenseBackward, DenseParameterCount, DebugDigitClassifier,
+            PrecisionRecallF1]

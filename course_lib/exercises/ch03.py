@@ -1,10 +1,11 @@
-"""Chapter 03 exercises: convolution and pooling by hand, shapes and parameter counts."""
+"""Chapter 03 exercises: convolution and pooling by hand, shapes and parameter counts, a small CNN to build."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from course_lib.exercises.core import Incorrect, Problem, call, is_whole_number
+from course_lib.exercises import asserts, keras_checks
+from course_lib.exercises.core import Incorrect, Problem, call
 
 
 def _cross_correlate(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -37,11 +38,21 @@ def conv2d(image, kernel):
     return out
 """
 
+    wrong_answers = (
+        (lambda im, k: _cross_correlate(im, k[::-1, ::-1]), "flipped"),
+        (lambda im, k: np.zeros_like(im), "'same' padding"),
+        (lambda im, k: _cross_correlate(im, k)[:-1], "gives shape"),
+        (lambda im, k: _cross_correlate(im, k) + 1.0, "output pixel (0, 0)"),
+        (lambda im, k: _cross_correlate(im, k.T), "gives shape"),
+        (lambda im, k: None, "returned None"),
+    )
+
     def check_answer(self, answer):
         rng = np.random.default_rng(3)
         image, kernel = rng.normal(size=(7, 6)), rng.normal(size=(3, 2))
         expected = _cross_correlate(image, kernel)
-        result = np.asarray(call(answer, image, kernel), dtype=float)
+        result = asserts.array(asserts.call_with(answer, image, kernel, names=("image", "kernel")),
+                               "conv2d(image, kernel)", dtype="float")
         if result.shape == image.shape:
             raise Incorrect(f"the output has the input's shape {image.shape}: that is 'same' padding. With 'valid' "
                             f"padding a (3, 2) kernel on a (7, 6) image gives {expected.shape}")
@@ -58,64 +69,187 @@ def conv2d(image, kernel):
         return None
 
 
-class OutputSize(Problem):
-    title = "The output size of a convolution or pooling layer"
-    answer_name = "conv_output_size"
+def _stack(size_of):
+    def stack_output_size(n, layers):
+        for k, padding, stride in layers:
+            n = size_of(n, k, padding, stride)
+        return n
+    return stack_output_size
+
+
+# Plausible single-layer formulas, each with what it gets wrong.
+_SIZE_MISTAKES = (
+    (lambda n, k, p, s: (n + p - k) // s + 1,
+     "the padding counts on one side only; p pixels are added on EACH side: n + 2p - k"),
+    (lambda n, k, p, s: (n + 2 * p - k) // s,
+     "the +1 is missing: a kernel that fits exactly once (n + 2p = k) gives one output, not zero"),
+    (lambda n, k, p, s: n + 2 * p - k + 1,
+     "the stride is ignored: a stride of s keeps one position in s, so divide (n + 2p - k) by s"),
+    (lambda n, k, p, s: (n - k) // s + 1,
+     "the padding is ignored: add 2p to n before subtracting the kernel size"),
+)
+
+
+class StackOutputSize(Problem):
+    title = "The output size after a stack of convolution and pooling layers"
+    answer_name = "stack_output_size"
     hints = (
-        "With input size n, kernel k, padding p on each side and stride s: floor((n + 2p - k) / s) + 1.",
-        "'valid' means p = 0; 'same' (stride 1, odd k) means p = (k - 1) // 2. Use integer division `//`.",
+        "Apply section 3's formula once per layer, feeding each layer's output size to the next: "
+        "n <- floor((n + 2p - k) / s) + 1 for each (k, p, s) in `layers`.",
+        "`for k, p, s in layers: n = (n + 2 * p - k) // s + 1`, then `return n`.",
     )
     solution_code = """
-def conv_output_size(n, k, padding=0, stride=1):
-    return (n + 2 * padding - k) // stride + 1
+def stack_output_size(n, layers):
+    for k, padding, stride in layers:          # (kernel size, padding on each side, stride)
+        n = (n + 2 * padding - k) // stride + 1
+    return n
 """
+    wrong_answers = tuple((_stack(formula), message[:30]) for formula, message in _SIZE_MISTAKES) + (
+        (_stack(lambda n, k, p, s: (n + 2 * p - k) / s + 1), "whole number"),
+        (lambda n, layers: [n] + [_stack(lambda n, k, p, s: (n + 2 * p - k) // s + 1)(n, layers[:i + 1])
+                                  for i in range(len(layers))], "whole number"),
+        (lambda n, layers: (n + 2 * layers[0][1] - layers[0][0]) // layers[0][2] + 1, "first layer only"),
+    )
 
     def check_answer(self, answer):
-        cases = [((28, 3, 0, 1), 26), ((26, 2, 0, 2), 13), ((28, 3, 1, 1), 28), ((28, 5, 2, 2), 14),
-                 ((7, 3, 0, 2), 3), ((13, 2, 0, 2), 6)]
-        for (n, k, p, s), expected in cases:
-            result = call(answer, n, k, padding=p, stride=s)
-            if not is_whole_number(result):
-                raise Incorrect(f"return a whole number (use //), got {result!r} for n={n}, k={k}, p={p}, s={s}")
-            if result == expected - 1 and (n + 2 * p - k) % s == 0:
-                raise Incorrect(f"for n={n}, k={k}, p={p}, s={s} you gave {result}: add 1, the first position counts")
-            if result == n - k + 1 and p + s > 1:
-                raise Incorrect(f"for n={n}, k={k}, padding={p}, stride={s} you ignored the padding or the stride")
-            if result != expected:
-                raise Incorrect(f"for n={n}, k={k}, padding={p}, stride={s} expected {expected}, got {result}")
-        return None
+        # (kernel, padding, stride): a 'same' 5x5 conv, 2x2 pooling, a padded 3x3 conv of stride 2, a 'valid' 3x3
+        layers = [(5, 2, 1), (2, 0, 2), (3, 1, 2), (3, 0, 1)]
+        right = _stack(lambda n, k, p, s: (n + 2 * p - k) // s + 1)
+        for n in (28, 32):
+            result = asserts.whole_number(call(answer, n, list(layers)), "stack_output_size(n, layers)")
+            if result == right(n, layers):
+                continue
+            for formula, message in _SIZE_MISTAKES:
+                if result == _stack(formula)(n, layers):
+                    raise Incorrect(f"for n={n} and layers {layers} you gave {result}: {message}")
+            if result == right(n, layers[:1]):
+                raise Incorrect(f"{result} is the size after the first layer only; feed each layer's output to the "
+                                "next one")
+            raise Incorrect(f"for n={n} and layers {layers} expected {right(n, layers)}, got {result}")
+        if call(answer, 28, []) != 28:
+            raise Incorrect("with no layers the size stays n (28)")
+        return "Keras agrees: model.output_shape of the same stack of layers gives these sizes."
 
 
-class SeedModelParams(Problem):
-    title = "Count the parameters of the source 002 §4.1 CNN"
-    answer_name = "published_cnn_params"
+class SameCnnParams(Problem):
+    title = "Count the parameters of the source's CNN with 'same' padding"
+    answer_name = "same_padding_cnn_params"
     hints = (
-        "A Conv2D with a k x k kernel, c_in input channels and c_out filters has k*k*c_in*c_out weights plus "
-        "c_out biases. Pooling and Flatten have none.",
-        "Shapes: 28 -> conv 26 -> pool 13 -> conv 11 -> pool 5 -> conv 3, so Flatten gives 3*3*64 = 576 inputs "
-        "to Dense(64). Add: 320 + 18,496 + 36,928 + 36,928 + 650.",
+        "Only the Dense layer after Flatten changes: with padding='same' the 3x3 convolutions keep the size, so "
+        "the maps are 28 -> 28 -> pool 14 -> 14 -> pool 7 -> 7. A Conv2D has k*k*c_in*c_out weights + c_out "
+        "biases, whatever the image size.",
+        "Flatten gives 7 * 7 * 64 = 3,136 inputs to Dense(64): 3136 * 64 + 64. Add 320 + 18,496 + 36,928 for the "
+        "convolutions and 650 for the last Dense layer.",
     )
     solution_code = """
-conv1 = 3 * 3 * 1 * 32 + 32        # 320
-conv2 = 3 * 3 * 32 * 64 + 64       # 18,496
-conv3 = 3 * 3 * 64 * 64 + 64       # 36,928
-dense1 = 3 * 3 * 64 * 64 + 64      # Flatten gives 3*3*64 = 576 inputs: 36,928
-dense2 = 64 * 10 + 10              # 650
-published_cnn_params = conv1 + conv2 + conv3 + dense1 + dense2   # 93,322
+conv1 = 3 * 3 * 1 * 32 + 32          # 320: a convolution's count does not depend on the image size
+conv2 = 3 * 3 * 32 * 64 + 64         # 18,496
+conv3 = 3 * 3 * 64 * 64 + 64         # 36,928
+dense1 = 7 * 7 * 64 * 64 + 64        # 'same' keeps 28 -> 28 -> 14 -> 14 -> 7 -> 7: Flatten gives 3,136 inputs
+dense2 = 64 * 10 + 10                # 650
+same_padding_cnn_params = conv1 + conv2 + conv3 + dense1 + dense2   # 257,162
 """
+    wrong_answers = (
+        (93322, "'valid' padding"), (257162 - (32 + 64 + 64 + 64 + 10), "biases"),
+        (320 + 18496 + 36928 + (14 * 14 * 64 * 64 + 64) + 650, "7x7"),
+        (320 + 640 + 640 + 200768 + 650, "ALL input channels"), (257162.0, "whole number"),
+        (250000, "follow the shapes"),
+    )
 
     def check_answer(self, answer):
-        if not is_whole_number(answer):
-            raise Incorrect(f"expected a whole number, got {type(answer).__name__}")
-        if answer == 93322 - (32 + 64 + 64 + 64 + 10):
+        answer = asserts.whole_number(answer, "same_padding_cnn_params")
+        if answer == 93322:
+            raise Incorrect("93,322 is the count with 'valid' padding (section 4's model); with 'same' padding the "
+                            "maps stay larger, so Flatten hands more inputs to Dense(64)")
+        if answer == 257162 - (32 + 64 + 64 + 64 + 10):
             raise Incorrect("you left out the biases: one per filter or unit")
-        if answer == 320 + 640 + 640 + 36928 + 650:
+        if answer == 320 + 18496 + 36928 + (14 * 14 * 64 * 64 + 64) + 650:
+            raise Incorrect("the last convolution's maps are 7x7: the second pooling halves 14 to 7")
+        if answer == 320 + 640 + 640 + 200768 + 650:
             raise Incorrect("each filter of a later conv layer spans ALL input channels: k*k*c_in*c_out weights")
-        if answer == 320 + 18496 + 36928 + (5 * 5 * 64 * 64 + 64) + 650:
-            raise Incorrect("the last conv layer outputs 3x3 maps, not 5x5: (5 - 3) + 1 = 3")
-        if answer != 93322:
-            raise Incorrect(f"{answer:,} is not it; build the model and compare with model.count_params()")
-        return "93,322, as model.count_params() says."
+        if answer != 257162:
+            raise Incorrect(f"{answer:,} is not it; follow the shapes 28 -> 28 -> 14 -> 14 -> 7 -> 7 and add each "
+                            "layer's weights and biases")
+        return "257,162: 'same' padding almost triples the model, all of it in the first Dense layer."
+
+
+def _cnn(filters=(32, 64), softmax=True, input_shape=(28, 28, 1), pool=2, dense_only=False):
+    def build_small_cnn():
+        import keras
+        from keras import layers
+
+        stack = [keras.Input(shape=input_shape)]
+        if dense_only:
+            stack += [layers.Flatten(), layers.Dense(32, activation="relu")]
+        else:
+            for f in filters:
+                stack += [layers.Conv2D(f, 3, activation="relu"), layers.MaxPooling2D(pool)]
+            stack.append(layers.Flatten())
+        stack.append(layers.Dense(10, activation="softmax" if softmax else None))
+        return keras.Sequential(stack)
+    return build_small_cnn
+
+
+class BuildSmallCnn(Problem):
+    title = "Build a CNN under 50,000 parameters that reaches 0.94 in 5 epochs"
+    kind = "build"
+    answer_name = "build_small_cnn"
+    hints = (
+        "The published model spends 37,000 of its 93,322 parameters in Dense(64) after Flatten. Two Conv2D + "
+        "MaxPooling2D pairs shrink 28x28 to 5x5; Flatten then feeds Dense(10, activation='softmax') directly.",
+        "keras.Sequential([keras.Input((28, 28, 1)), Conv2D(32, 3, relu), MaxPooling2D(2), Conv2D(64, 3, relu), "
+        "MaxPooling2D(2), Flatten(), Dense(10, softmax)]) has 34,826 parameters.",
+    )
+    solution_code = """
+import keras
+from keras import layers
+
+def build_small_cnn():
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu"),     # 28 -> 26
+        layers.MaxPooling2D(2),                      # -> 13
+        layers.Conv2D(64, 3, activation="relu"),     # -> 11
+        layers.MaxPooling2D(2),                      # -> 5
+        layers.Flatten(),                            # 5 * 5 * 64 = 1,600 inputs
+        layers.Dense(10, activation="softmax"),      # 34,826 parameters in all
+    ])
+"""
+    wrong_answers = (
+        (_cnn(filters=(32, 64, 64), pool=1), "at most 50,000"),
+        (_cnn(softmax=False), "softmax"),
+        (_cnn(dense_only=True), "Conv2D"),
+        (_cnn(input_shape=(28, 28)), "expected min_ndim=4"),
+        (_cnn(filters=(2,), pool=4), "reached"),
+        (lambda: None, "returned None"),
+    )
+
+    def check_answer(self, answer):
+        import keras
+
+        from course_lib.data import load_mnist
+
+        model = keras_checks.built_model(answer)
+        (x_all, y_all), (x_test, y_test) = load_mnist()
+        x_train = x_all[:3500, ..., np.newaxis].astype("float32") / 255.0   # the chapter's training digits
+        y_train = y_all[:3500]
+        x_test = x_test[..., np.newaxis].astype("float32") / 255.0
+        output = keras_checks.output_shape(model, x_test[:4], (4, 10))
+        count = keras_checks.parameters_at_most(model, 50_000)
+        if not any(isinstance(layer, keras.layers.Conv2D) for layer in keras_checks.layers_of(model)):
+            raise Incorrect("the contract asks for a CNN: use at least one Conv2D layer")
+        if not (np.all(output >= 0) and np.allclose(output.sum(axis=1), 1.0, atol=1e-4)):
+            raise Incorrect("the outputs are not probabilities (rows of 10 that sum to 1): end with "
+                            "Dense(10, activation='softmax')")
+        model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy")
+        keras_checks.fit_briefly(model, x_train, y_train, epochs=5, batch_size=32)
+        accuracy = float(np.mean(np.argmax(model.predict(x_test, verbose=0), axis=1) == y_test))
+        if accuracy < 0.94:
+            raise Incorrect(f"{count:,} parameters, but after 5 epochs (Adam, learning rate 0.003, batches of 32) it "
+                            f"reached {accuracy:.3f} test accuracy, below 0.94; more filters or a second Conv2D "
+                            "block help")
+        return (f"{count:,} parameters, {accuracy:.3f} test accuracy on the chapter's 1,000 test digits after 5 "
+                "epochs; compare the published model and the logistic-regression baseline above, on the same images.")
 
 
 class MaxPool(Problem):
@@ -132,11 +266,19 @@ def max_pool2d(x):
     return x[:2 * h, :2 * w].reshape(h, 2, w, 2).max(axis=(1, 3))
 """
 
+    wrong_answers = (
+        (lambda x: x[:6, :6].reshape(3, 2, 3, 2).mean(axis=(1, 3)), "average pooling"),
+        (lambda x: np.maximum(np.maximum(x[:-1, :-1], x[1:, :-1]), np.maximum(x[:-1, 1:], x[1:, 1:])), "stride 1"),
+        (lambda x: np.pad(x, ((0, 1), (0, 0)))[:8, :6].reshape(4, 2, 3, 2).max(axis=(1, 3)), "padded"),
+        (lambda x: x[:6, :6].reshape(3, 2, 3, 2).min(axis=(1, 3)), "maximum of each"),
+        (lambda x: x.reshape(3, 2, 3, 2).max(axis=(1, 3)), "raised ValueError"),
+    )
+
     def check_answer(self, answer):
         x = np.random.default_rng(5).normal(size=(7, 6))
         crop = x[:6, :6].reshape(3, 2, 3, 2)
         expected = crop.max(axis=(1, 3))
-        result = np.asarray(call(answer, x), dtype=float)
+        result = asserts.array(asserts.call_with(answer, x, names=("x",)), "max_pool2d(x)", dtype="float")
         if result.shape == (6, 5):
             raise Incorrect("you slid the window one pixel at a time (stride 1); pooling here moves by 2")
         if result.shape == (4, 3):
@@ -150,4 +292,4 @@ def max_pool2d(x):
         return None
 
 
-PROBLEMS = [Conv2D, OutputSize, SeedModelParams, MaxPool]
+PROBLEMS = [Conv2D, StackOutputSize, SameCnnParams, MaxPool, BuildSmallCnn]

@@ -1,11 +1,12 @@
-"""Chapter 04 exercises: recurrent networks and the LSTM."""
+"""Chapter 04 exercises: recurrent networks, the LSTM over a masked batch, and a BiGRU classifier to build."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from course_lib.exercises.core import Incorrect, Problem, call, is_whole_number
-from course_lib.reference import lstm_step, sigmoid
+from course_lib.exercises import asserts, keras_checks
+from course_lib.exercises.core import Incorrect, Problem, call
+from course_lib.reference import sigmoid
 
 
 class RnnStep(Problem):
@@ -24,14 +25,21 @@ def rnn_step(x_t, h_prev, W_x, W_h, b):
     return np.tanh(x_t @ W_x + h_prev @ W_h + b)
 """
 
+    wrong_answers = (
+        (lambda x, h, Wx, Wh, b: x @ Wx + h @ Wh + b, "no activation"),
+        (lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + b), "previous hidden state"),
+        (lambda x, h, Wx, Wh, b: 1 / (1 + np.exp(-(x @ Wx + h @ Wh + b))), "tanh, not the sigmoid"),
+        (lambda x, h, Wx, Wh, b: np.tanh(Wx @ x + Wh @ h + b), "matrix product A @ B failed"),
+        (lambda x, h, Wx, Wh, b: None, "returned None"),
+    )
+
     def check_answer(self, answer):
         rng = np.random.default_rng(0)
         x_t, h_prev = rng.normal(size=(2, 3)), rng.normal(size=(2, 4))
         W_x, W_h, b = rng.normal(size=(3, 4)), rng.normal(size=(4, 4)), rng.normal(size=4)
-        result = np.asarray(call(answer, x_t, h_prev, W_x, W_h, b), dtype=float)
         expected = np.tanh(x_t @ W_x + h_prev @ W_h + b)
-        if result.shape != expected.shape:
-            raise Incorrect(f"the new hidden state has shape (batch, units) = {expected.shape}, got {result.shape}")
+        result = asserts.array(asserts.call_with(answer, x_t, h_prev, W_x, W_h, b, names=("x_t", "h_prev")),
+                               "rnn_step(x_t, h_prev, W_x, W_h, b)", shape=expected.shape)
         if np.allclose(result, x_t @ W_x + h_prev @ W_h + b):
             raise Incorrect("no activation: squash the sum with np.tanh")
         if np.allclose(result, np.tanh(x_t @ W_x + b)):
@@ -43,58 +51,98 @@ def rnn_step(x_t, h_prev, W_x, W_h, b):
         return None
 
 
-class LstmStep(Problem):
-    title = "One LSTM step: the six equations, in Keras' gate order"
-    answer_name = "my_lstm_step"
+def _masked_lstm(x, mask, W, U, b, order="ifco", candidate=np.tanh, masked="carry", squash=np.tanh):
+    """An LSTM over ``x (batch, time, features)`` that skips the steps where ``mask (batch, time)`` is False.
+    ``order`` names the four slices of W, U and b; the other options make the wrong answers."""
+    units = U.shape[0]
+    h = np.zeros((x.shape[0], units))
+    c = np.zeros((x.shape[0], units))
+    for t in range(x.shape[1]):
+        z = x[:, t] @ W + h @ U + b
+        gate = {name: z[:, j * units:(j + 1) * units] for j, name in enumerate(order)}
+        i, f, o = sigmoid(gate["i"]), sigmoid(gate["f"]), sigmoid(gate["o"])
+        c_new = f * c + i * candidate(gate["c"])
+        h_new = o * squash(c_new)
+        keep = mask[:, t:t + 1]
+        if masked == "carry":
+            h, c = np.where(keep, h_new, h), np.where(keep, c_new, c)
+        elif masked == "reset":
+            h, c = np.where(keep, h_new, 0.0), np.where(keep, c_new, 0.0)
+        else:  # "ignore"
+            h, c = h_new, c_new
+    return h, c
+
+
+class MaskedLstm(Problem):
+    title = "An LSTM over a padded batch: skip the masked steps"
+    answer_name = "masked_lstm"
     hints = (
-        "z = x_t @ W + h_prev @ U + b has 4 * units columns: input gate, forget gate, candidate, output gate, "
-        "in that order (Keras' layout). Gates use the sigmoid, the candidate c~ uses tanh.",
-        "c = f * c_prev + i * c~ ; h = o * tanh(c). Return (h, c).",
+        "Loop over the time steps with h and c starting at zeros (batch, units). At each step compute the new h and "
+        "c with the six equations (Keras' slices: i, f, c~, o). Where mask[:, t] is False, the sequence is padding "
+        "there: keep the OLD h and c for that row, as Keras does.",
+        "`keep = mask[:, t:t + 1]` has shape (batch, 1); `h, c = np.where(keep, h_new, h), np.where(keep, c_new, c)`. "
+        "Return (h, c) after the last step.",
     )
     solution_code = """
 import numpy as np
 
-def my_lstm_step(x_t, h_prev, c_prev, W, U, b):
+def masked_lstm(x, mask, W, U, b):
     sigmoid = lambda v: 1 / (1 + np.exp(-v))
-    units = h_prev.shape[-1]
-    z = x_t @ W + h_prev @ U + b
-    i = sigmoid(z[:, :units])                 # input gate
-    f = sigmoid(z[:, units:2 * units])        # forget gate
-    c_tilde = np.tanh(z[:, 2 * units:3 * units])  # candidate cell state
-    o = sigmoid(z[:, 3 * units:])             # output gate
-    c = f * c_prev + i * c_tilde
-    h = o * np.tanh(c)
+    units = U.shape[0]
+    h = np.zeros((x.shape[0], units))
+    c = np.zeros((x.shape[0], units))
+    for t in range(x.shape[1]):
+        z = x[:, t] @ W + h @ U + b                            # (batch, 4 * units): i, f, c~, o
+        i, f = sigmoid(z[:, :units]), sigmoid(z[:, units:2 * units])
+        c_tilde, o = np.tanh(z[:, 2 * units:3 * units]), sigmoid(z[:, 3 * units:])
+        c_new = f * c + i * c_tilde
+        h_new = o * np.tanh(c_new)
+        keep = mask[:, t:t + 1]                                # (batch, 1): False where the row is padding
+        h, c = np.where(keep, h_new, h), np.where(keep, c_new, c)
     return h, c
 """
+    wrong_answers = (
+        (lambda *a: _masked_lstm(*a, order="ifoc"), "source's order"),
+        (lambda *a: _masked_lstm(*a, candidate=sigmoid), "candidate"),
+        (lambda *a: _masked_lstm(*a, order="fico"), "input and forget gates are swapped"),
+        (lambda *a: _masked_lstm(*a, masked="ignore"), "mask is ignored"),
+        (lambda *a: _masked_lstm(*a, masked="reset"), "KEEP the previous"),
+        (lambda *a: _masked_lstm(*a, squash=lambda c: c), "tanh(c)"),
+        (lambda *a: _masked_lstm(*a)[::-1], "h and c are swapped"),
+        (lambda *a: _masked_lstm(*a)[0], "2 things"),
+    )
 
     def check_answer(self, answer):
         rng = np.random.default_rng(1)
         units = 3
-        x_t, h_prev, c_prev = rng.normal(size=(2, 5)), rng.normal(size=(2, units)), rng.normal(size=(2, units))
-        W, U, b = rng.normal(size=(5, 4 * units)), rng.normal(size=(units, 4 * units)), rng.normal(size=4 * units)
-        result = call(answer, x_t, h_prev, c_prev, W, U, b)
-        if not isinstance(result, tuple | list) or len(result) != 2:
-            raise Incorrect("return two arrays: (h, c)")
-        h, c = (np.asarray(r, dtype=float) for r in result)
-        exp_h, exp_c = lstm_step(x_t, h_prev, c_prev, W, U, b)
-        if h.shape != exp_h.shape or c.shape != exp_c.shape:
-            raise Incorrect(f"h and c have shape (batch, units) = {exp_h.shape}; got {h.shape} and {c.shape}")
+        x = rng.normal(size=(3, 5, 4))
+        mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [0, 1, 1, 1, 0]], dtype=bool)
+        W, U, b = rng.normal(size=(4, 4 * units)), rng.normal(size=(units, 4 * units)), rng.normal(size=4 * units)
+        result = asserts.parts(asserts.call_with(answer, x, mask, W, U, b, names=("x", "mask", "W", "U", "b")),
+                               "masked_lstm(x, mask, W, U, b)", ("h", "c"))
+        h, c = (asserts.array(r, name, shape=(3, units)) for r, name in zip(result, ("h", "c"), strict=True))
+        exp_h, exp_c = _masked_lstm(x, mask, W, U, b)
         if np.allclose(h, exp_c) and np.allclose(c, exp_h):
             raise Incorrect("h and c are swapped: return (h, c)")
-        z = x_t @ W + h_prev @ U + b
-        i, f = sigmoid(z[:, :units]), sigmoid(z[:, units:2 * units])
-        if np.allclose(c, i * np.tanh(z[:, 2 * units:3 * units]) + f * 0):
-            raise Incorrect("the forget gate never sees the old cell state: c = f * c_prev + i * c~")
-        swapped_c = i * c_prev + f * np.tanh(z[:, 2 * units:3 * units])
-        if np.allclose(c, swapped_c):
-            raise Incorrect("input and forget gates are swapped: Keras' order is i, f, c~, o")
-        if not np.allclose(c, exp_c):
-            raise Incorrect("c is wrong: c = f * c_prev + i * c~ with i, f = sigmoid, c~ = tanh of their slices")
-        if np.allclose(h, sigmoid(z[:, 3 * units:]) * c):
-            raise Incorrect("h = o * tanh(c): squash the cell state before the output gate")
-        if not np.allclose(h, exp_h):
-            raise Incorrect("c is right but h is not: h = o * tanh(c), o = sigmoid of the last slice")
-        return "the same step keras.layers.LSTM takes, with the same weight layout."
+        mistakes = (
+            (dict(order="ifoc"), "you read the slices in the source's order (i, f, o, c~); Keras stores them as "
+                                 "i, f, c~, o: the candidate is the THIRD slice"),
+            (dict(order="fico"), "input and forget gates are swapped: Keras' order is i, f, c~, o"),
+            (dict(candidate=sigmoid), "the candidate c~ uses tanh, not the sigmoid: it proposes values in (-1, 1), "
+                                      "while the gates (sigmoid, in (0, 1)) decide how much of it to let in"),
+            (dict(squash=lambda v: v), "h = o * tanh(c): squash the cell state before the output gate"),
+            (dict(masked="ignore"), "the mask is ignored: rows 0 and 2 end (or start) with padding, and their "
+                                    "states must not change on those steps"),
+            (dict(masked="reset"), "at a masked step the state was set to zero; KEEP the previous h and c "
+                                   "(np.where(keep, h_new, h)), so a padded row ends with its last real state"),
+        )
+        for options, message in mistakes:
+            wrong_h, wrong_c = _masked_lstm(x, mask, W, U, b, **options)
+            if np.allclose(h, wrong_h) and np.allclose(c, wrong_c):
+                raise Incorrect(message)
+        asserts.close(c, exp_c, "c")
+        asserts.close(h, exp_h, "h")
+        return "keras.layers.LSTM with a mask (Embedding(mask_zero=True)) carries the state over padding the same way."
 
 
 class LstmParams(Problem):
@@ -110,11 +158,15 @@ def lstm_param_count(input_dim, units):
     return 4 * (input_dim * units + units * units + units)
 """
 
+    wrong_answers = (
+        (lambda d, u: d * u + u * u + u, "one gate"), (lambda d, u: 4 * (d * u + u), "recurrent"),
+        (lambda d, u: 4 * (d * u + u * u), "biases"), (lambda d, u: float(4 * (d * u + u * u + u)), "whole number"),
+        (lambda d, u: 4 * (d * u + u * u + u) * 2, "expected 33024"),
+    )
+
     def check_answer(self, answer):
         for (input_dim, units), expected in (((64, 64), 33024), ((64, 32), 12416), ((5, 7), 364)):
-            result = call(answer, input_dim, units)
-            if not is_whole_number(result):
-                raise Incorrect(f"return a whole number, got {result!r}")
+            result = asserts.whole_number(call(answer, input_dim, units), "lstm_param_count(input_dim, units)")
             if result == expected // 4:
                 raise Incorrect("that is one gate: an LSTM has four (input, forget, candidate, output)")
             if result == 4 * (input_dim * units + units):
@@ -145,15 +197,20 @@ def pad_batch(sequences, maxlen):
     return out
 """
 
+    wrong_answers = (
+        (lambda seqs, n: np.array([[0] * (n - len(s[:n])) + s[:n] for s in seqs]), "front"),
+        (lambda seqs, n: np.array([(s[-n:] if s else []) + [0] * (n - len(s[-n:] if s else [])) for s in seqs]),
+         "first maxlen"),
+        (lambda seqs, n: np.array([s[:n] + [0.0] * (n - len(s[:n])) for s in seqs]), "integers"),
+        (lambda seqs, n: [s.extend([0] * (n - len(s))) for s in seqs] and np.array([s[:n] for s in seqs]),
+         "changed its input"),
+    )
+
     def check_answer(self, answer):
         sequences = [[5, 8, 2], [7], [3, 9, 4, 6, 1, 2], []]
         expected = np.array([[5, 8, 2, 0], [7, 0, 0, 0], [3, 9, 4, 6], [0, 0, 0, 0]])
-        result = call(answer, [list(s) for s in sequences], 4)
-        result = np.asarray(result)
-        if result.shape != expected.shape:
-            raise Incorrect(f"4 sequences padded to length 4 give shape (4, 4), got {result.shape}")
-        if not np.issubdtype(result.dtype, np.integer):
-            raise Incorrect(f"token ids are integers; got dtype {result.dtype} (an Embedding layer needs ints)")
+        result = asserts.array(asserts.call_with(answer, [list(s) for s in sequences], 4, names=("sequences",)),
+                               "pad_batch(sequences, maxlen)", shape=expected.shape, dtype="int")
         if np.array_equal(result[0], [0, 5, 8, 2]):
             raise Incorrect("you padded at the front; pad at the end (post), like TextVectorization")
         if np.array_equal(result[2], [4, 6, 1, 2]):
@@ -163,4 +220,93 @@ def pad_batch(sequences, maxlen):
         return None
 
 
-PROBLEMS = [RnnStep, LstmStep, LstmParams, PadBatch]
+def _bigru(mask_zero=True, cell="GRU", bidirectional=True, return_sequences=False, outputs=1):
+    def build_bigru_classifier(vocab_size, units):
+        import keras
+        from keras import layers
+
+        recurrent = getattr(layers, cell)(units, return_sequences=return_sequences)
+        return keras.Sequential([
+            keras.Input(shape=(None,), dtype="int32"),
+            layers.Embedding(vocab_size, 16, mask_zero=mask_zero),
+            layers.Bidirectional(recurrent) if bidirectional else recurrent,
+            layers.Dense(outputs, activation="sigmoid" if outputs == 1 else "softmax"),
+        ])
+    return build_bigru_classifier
+
+
+class BuildMaskedBiGru(Problem):
+    title = "Build a masked bidirectional GRU classifier"
+    kind = "build"
+    answer_name = "build_bigru_classifier"
+    hints = (
+        "Input: token ids of any length, keras.Input(shape=(None,), dtype='int32'). Then Embedding with "
+        "mask_zero=True (id 0 is padding), a GRU read in both directions (layers.Bidirectional), and one sigmoid "
+        "unit for P(positive).",
+        "keras.Sequential([keras.Input((None,), dtype='int32'), layers.Embedding(vocab_size, 16, mask_zero=True), "
+        "layers.Bidirectional(layers.GRU(units)), layers.Dense(1, activation='sigmoid')])",
+    )
+    solution_code = """
+import keras
+from keras import layers
+
+def build_bigru_classifier(vocab_size, units):
+    return keras.Sequential([
+        keras.Input(shape=(None,), dtype="int32"),               # token ids, any length
+        layers.Embedding(vocab_size, 16, mask_zero=True),        # id 0 is padding: masked from here on
+        layers.Bidirectional(layers.GRU(units)),                 # last state of each direction, concatenated
+        layers.Dense(1, activation="sigmoid"),                   # P(positive)
+    ])
+"""
+    wrong_answers = (
+        (_bigru(mask_zero=False), "mask_zero=True"),
+        (_bigru(cell="LSTM"), "GRU"),
+        (_bigru(bidirectional=False), "Bidirectional"),
+        (_bigru(return_sequences=True), "return_sequences"),
+        (_bigru(outputs=2), "one sigmoid unit"),
+        (lambda vocab_size, units: None, "returned None"),
+    )
+
+    def check_answer(self, answer):
+        import keras
+
+        model = keras_checks.built_model(answer, 50, 8)
+        short = np.array([[5, 3, 9, 12, 0, 0], [7, 7, 2, 0, 0, 0]], dtype="int32")
+        long = np.pad(short, ((0, 0), (0, 10)))                 # the same reviews with more padding
+        try:
+            out_short = np.asarray(model(short, training=False))
+            out_long = np.asarray(model(long, training=False))
+        except Exception as error:  # noqa: BLE001 - a model that cannot take the contract's input
+            raise Incorrect(f"the model cannot take token ids of shape {short.shape}: {type(error).__name__}: "
+                            f"{str(error).splitlines()[0] if str(error) else ''}") from None
+        if out_short.ndim == 3:
+            raise Incorrect(f"the output has shape {out_short.shape}, one prediction per time step: the GRU returns "
+                            "its whole sequence (return_sequences=True); leave it False so Dense sees the last state")
+        if out_short.shape != (2, 1):
+            raise Incorrect(f"the output should be one sigmoid unit per review, shape (2, 1), got {out_short.shape}")
+        found = keras_checks.layers_of(model)
+        wrappers = [layer for layer in found if isinstance(layer, keras.layers.Bidirectional)]
+        if not wrappers:
+            raise Incorrect("read the sequence in both directions: wrap the GRU in layers.Bidirectional(...)")
+        if not isinstance(wrappers[0].forward_layer, keras.layers.GRU):
+            raise Incorrect(f"the recurrent layer is a {type(wrappers[0].forward_layer).__name__}; the contract asks "
+                            "for a GRU")
+        if not np.allclose(out_short, out_long, atol=1e-5):
+            raise Incorrect("more padding changes the prediction (the backward GRU reads the zeros first): give the "
+                            "Embedding mask_zero=True so the GRU skips the padding")
+        rng = np.random.default_rng(0)                          # 32 reviews: positive when token 7 occurs
+        ids = rng.integers(1, 50, size=(32, 10)).astype("int32")
+        ids[rng.random((32, 10)) < 0.2] = 0
+        ids[ids == 7] = 8
+        labels = (np.arange(32) % 2).astype("float32")
+        ids[labels == 1, rng.integers(0, 10, size=16)] = 7
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy")
+        keras_checks.fit_briefly(model, ids, labels, epochs=30, batch_size=32)
+        accuracy = float(np.mean((np.asarray(model.predict(ids, verbose=0)).ravel() >= 0.5) == labels))
+        if accuracy < 1.0:
+            raise Incorrect(f"after 30 epochs on 32 fixed reviews it fits only {accuracy:.0%} of them; a working "
+                            "BiGRU learns 'positive when token 7 occurs' perfectly")
+        return "masked, bidirectional, and it learns a rule from 32 short reviews."
+
+
+PROBLEMS = [RnnStep, MaskedLstm, LstmParams, PadBatch, BuildMaskedBiGru]

@@ -1,64 +1,99 @@
-"""Chapter 05 exercises: attention and the Transformer."""
+"""Chapter 05 exercises: attention over padded keys, masks, positions, and a next-token model to debug."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from course_lib.exercises.core import Incorrect, Problem, call, is_whole_number
-from course_lib.reference import attention, positional_encoding
+from course_lib.exercises import asserts, keras_checks
+from course_lib.exercises.core import Incorrect, Problem, call
+from course_lib.reference import attention, positional_encoding, softmax
 
 
-class ScaledDotProductAttention(Problem):
-    title = "Scaled dot-product attention with a mask, in NumPy"
-    answer_name = "my_attention"
+def _key_mask(lengths, num_queries: int, num_keys: int) -> np.ndarray:
+    """``(batch, T, S)`` booleans: True where key s < lengths[b]."""
+    return np.broadcast_to((np.arange(num_keys)[None, :] < np.asarray(lengths)[:, None])[:, None, :],
+                           (len(lengths), num_queries, num_keys))
+
+
+def _lengths_attention(scale=None, after_softmax=False, invert=False, use_mask=True):
+    def attention_from_lengths(Q, K, V, lengths):
+        mask = _key_mask(lengths, Q.shape[1], K.shape[1])
+        if invert:
+            mask = ~mask
+        scores = Q @ K.swapaxes(-1, -2) / (np.sqrt(Q.shape[-1]) if scale is None else scale(Q, V))
+        if use_mask and not after_softmax:
+            scores = np.where(mask, scores, -1e9)
+        weights = softmax(scores)
+        if after_softmax:
+            weights = weights * mask
+        return weights @ V, weights
+    return attention_from_lengths
+
+
+class AttentionFromLengths(Problem):
+    title = "Attention over padded keys, given each sequence's length"
+    answer_name = "attention_from_lengths"
     hints = (
-        "scores = Q @ K^T / sqrt(d_k), where d_k is the last axis of Q (and K). Where the mask is False, set the "
-        "score to a large negative number (-1e9) so that its softmax weight is 0. Softmax over the LAST axis "
-        "(the keys), then multiply by V.",
-        "`scores = Q @ K.swapaxes(-1, -2) / np.sqrt(Q.shape[-1])`; `scores = np.where(mask, scores, -1e9)`; "
-        "`w = np.exp(scores - scores.max(-1, keepdims=True)); w /= w.sum(-1, keepdims=True)`; return `w @ V, w`.",
+        "Key s of sequence b is real when s < lengths[b], padding otherwise. Build a (batch, 1, S) boolean mask from "
+        "the lengths, set the scores of padding keys to -1e9 BEFORE the softmax, and scale by sqrt(d_k), the "
+        "size of the queries' and keys' last axis (V's may differ).",
+        "`mask = np.arange(K.shape[1])[None, None, :] < lengths[:, None, None]`; "
+        "`scores = np.where(mask, Q @ K.swapaxes(-1, -2) / np.sqrt(Q.shape[-1]), -1e9)`; softmax over the last "
+        "axis; return `weights @ V, weights`.",
     )
     solution_code = """
 import numpy as np
 
-def my_attention(Q, K, V, mask=None):
-    scores = Q @ K.swapaxes(-1, -2) / np.sqrt(Q.shape[-1])      # (..., T, S)
-    if mask is not None:
-        scores = np.where(mask, scores, -1e9)                   # masked keys get no weight
+def attention_from_lengths(Q, K, V, lengths):
+    real = np.arange(K.shape[1])[None, None, :] < np.asarray(lengths)[:, None, None]   # (batch, 1, S)
+    scores = Q @ K.swapaxes(-1, -2) / np.sqrt(Q.shape[-1])        # (batch, T, S), scaled by sqrt(d_k)
+    scores = np.where(real, scores, -1e9)                          # padding keys: no weight after the softmax
     weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    weights = weights / weights.sum(axis=-1, keepdims=True)     # softmax over the keys
+    weights = weights / weights.sum(axis=-1, keepdims=True)
     return weights @ V, weights
 """
+    wrong_answers = (
+        (_lengths_attention(scale=lambda Q, V: np.sqrt(V.shape[-1])), "sqrt(d_v)"),
+        (_lengths_attention(after_softmax=True), "BEFORE the softmax"),
+        (_lengths_attention(use_mask=False), "lengths are ignored"),
+        (_lengths_attention(invert=True), "inverted"),
+        (_lengths_attention(scale=lambda Q, V: Q.shape[-1]), "square root"),
+        (lambda Q, K, V, lengths: _lengths_attention()(Q, K.T, V, lengths), "swapaxes(-1, -2)"),
+        (lambda Q, K, V, lengths: _lengths_attention()(Q, K, V, lengths)[1], "2 things"),
+        (lambda Q, K, V, lengths: None, "returned None"),
+    )
 
     def check_answer(self, answer):
         rng = np.random.default_rng(5)
-        q, k, v = rng.normal(size=(2, 3, 16)), rng.normal(size=(2, 4, 16)), rng.normal(size=(2, 4, 5))
-        mask = np.ones((2, 3, 4), dtype=bool)
-        mask[0, :, 3] = False                                   # the first sequence's last key is padding
-        result = call(answer, q, k, v, mask)
-        if not isinstance(result, tuple | list) or len(result) != 2:
-            raise Incorrect("return two arrays: (output, weights)")
-        output, weights = (np.asarray(r, dtype=float) for r in result)
+        q, k, v = rng.normal(size=(2, 3, 16)), rng.normal(size=(2, 5, 16)), rng.normal(size=(2, 5, 4))
+        lengths = np.array([3, 5])                       # the first sequence's last two keys are padding
+        result = asserts.parts(asserts.call_with(answer, q, k, v, lengths, names=("Q", "K", "V", "lengths")),
+                               "attention_from_lengths(Q, K, V, lengths)", ("output", "weights"))
+        output = asserts.array(result[0], "the output", shape=(2, 3, 4))
+        weights = asserts.array(result[1], "the weights", shape=(2, 3, 5))
+        mask = _key_mask(lengths, 3, 5)
         expected_output, expected_weights = attention(q, k, v, mask)
-        if output.shape != expected_output.shape or weights.shape != expected_weights.shape:
-            raise Incorrect(f"for Q {q.shape}, K {k.shape}, V {v.shape} the output is (2, 3, 5) and the weights "
-                            f"(2, 3, 4); got {output.shape} and {weights.shape}")
-        if np.allclose(weights, attention(q, k, v, mask, scale=1.0)[1]):
-            raise Incorrect("the scores are not scaled: divide Q K^T by sqrt(d_k) = 4 here")
+        if np.allclose(weights, attention(q, k, v, mask, scale=2.0)[1]):
+            raise Incorrect("you scaled by sqrt(d_v) = 2 (the values' size); the scale is sqrt(d_k) = 4, the size of "
+                            "the queries and keys whose dot products it tames")
         if np.allclose(weights, attention(q, k, v, mask, scale=16.0)[1]):
             raise Incorrect("you divided by d_k; divide by its square root, sqrt(d_k)")
-        if np.allclose(weights, attention(q, k, v, None)[1]):
-            raise Incorrect("the mask is ignored: where mask is False the weight must be 0")
+        if np.allclose(weights, attention(q, k, v, mask, scale=1.0)[1]):
+            raise Incorrect("the scores are not scaled: divide Q K^T by sqrt(d_k) = 4 here")
+        if np.allclose(weights, softmax(q @ k.swapaxes(-1, -2) / 4.0) * mask):
+            raise Incorrect("the mask was applied after the softmax: the remaining weights no longer sum to 1. Set "
+                            "the padding scores to -1e9 BEFORE the softmax")
+        if np.allclose(weights, attention(q, k, v)[1]):
+            raise Incorrect("the lengths are ignored: keys at positions >= lengths[b] are padding and must get "
+                            "weight 0")
         if np.allclose(weights, attention(q, k, v, ~mask)[1]):
-            raise Incorrect("the mask is inverted: True means 'may attend', False means 'padding, ignore'")
+            raise Incorrect("the mask is inverted: keys BEFORE lengths[b] are the real ones")
         if np.allclose(weights.sum(axis=-2), 1.0) and not np.allclose(weights.sum(axis=-1), 1.0):
             raise Incorrect("softmax over the wrong axis: each query's weights over the keys (the last axis) "
                             "must sum to 1")
-        if not np.allclose(weights, expected_weights, atol=1e-6):
-            raise Incorrect("the weights differ from softmax(Q K^T / sqrt(d_k)) with the masked keys at 0")
-        if not np.allclose(output, expected_output, atol=1e-6):
-            raise Incorrect("the weights are right but the output is not: it is weights @ V")
-        return "the same function as course_lib.layers.scaled_dot_product_attention."
+        asserts.close(weights, expected_weights, "the weights")
+        asserts.close(output, expected_output, "the output (weights @ V)")
+        return "keras.layers.MultiHeadAttention takes the same mask as attention_mask, (batch, T, S) booleans."
 
 
 class CausalMask(Problem):
@@ -76,14 +111,16 @@ def causal_mask(n):
     return np.tril(np.ones((n, n), dtype=bool))
 """
 
+    wrong_answers = (
+        (lambda n: np.triu(np.ones((n, n), dtype=bool)), "upper triangle"),
+        (lambda n: np.tril(np.ones((n, n), dtype=bool), k=-1), "diagonal"),
+        (lambda n: np.tril(np.ones((n, n))), "booleans"), (lambda n: np.ones((n, n + 1), bool), "shape"),
+    )
+
     def check_answer(self, answer):
         for n in (1, 4, 7):
-            result = np.asarray(call(answer, n))
+            result = asserts.array(call(answer, n), f"causal_mask({n})", shape=(n, n), dtype="bool")
             expected = np.tril(np.ones((n, n), dtype=bool))
-            if result.shape != (n, n):
-                raise Incorrect(f"causal_mask({n}) is a ({n}, {n}) matrix, got shape {result.shape}")
-            if result.dtype != bool:
-                raise Incorrect(f"return booleans (True = may attend), got dtype {result.dtype}")
             if n > 1 and np.array_equal(result, np.triu(np.ones((n, n), dtype=bool))):
                 raise Incorrect("that is the upper triangle: it lets a position see the future and not the past")
             if np.array_equal(result, np.tril(np.ones((n, n), dtype=bool), k=-1)):
@@ -92,6 +129,14 @@ def causal_mask(n):
                 raise Incorrect(f"for n={n} expected {expected.astype(int).tolist()}, "
                                 f"got {result.astype(int).tolist()}")
         return None
+
+
+def _pe_variant(swap=False, own_frequency=False):
+    def pe(length, depth):
+        columns = np.arange(depth) if own_frequency else np.repeat(np.arange(0, depth, 2), 2)
+        angles = np.arange(length)[:, None] / 10000 ** (columns[None, :] / depth)
+        return np.where(np.arange(depth) % 2 == (1 if swap else 0), np.sin(angles), np.cos(angles))
+    return pe
 
 
 class PositionalEncoding(Problem):
@@ -114,13 +159,17 @@ def my_positional_encoding(length, depth):
     return pe
 """
 
+    wrong_answers = (
+        (_pe_variant(swap=True), "swapped"), (_pe_variant(own_frequency=True), "shares one frequency"),
+        (lambda length, depth: _pe_variant()(length, depth).T, "shape"),
+        (lambda length, depth: _pe_variant()(length + 1, depth)[1:], "row 0"),
+    )
+
     def check_answer(self, answer):
         length, depth = 50, 16
-        result = np.asarray(call(answer, length, depth), dtype=float)
         expected = positional_encoding(length, depth)
-        if result.shape != expected.shape:
-            raise Incorrect(f"positional_encoding({length}, {depth}) has shape (length, depth) = {expected.shape}, "
-                            f"got {result.shape}")
+        result = asserts.array(call(answer, length, depth), f"my_positional_encoding({length}, {depth})",
+                               shape=expected.shape)
         if np.allclose(result[:, 0::2], expected[:, 1::2], atol=1e-5):
             raise Incorrect("sin and cos are swapped: even columns (0, 2, ...) use sin, odd columns cos")
         pos, i2 = np.arange(length)[:, None], np.arange(depth)[None, :]
@@ -147,11 +196,15 @@ def mha_param_count(d_model, num_heads):
     return 4 * (d_model * d_model + d_model)   # num_heads does not change the count
 """
 
+    wrong_answers = (
+        (lambda d, h: 3 * (d * d + d), "output projection"), (lambda d, h: 4 * d * d, "biases"),
+        (lambda d, h: 4 * (d * d + d) * h, "does not depend on num_heads"),
+        (lambda d, h: 4 * (d * d + d) // h, "does not depend"), (lambda d, h: 4.0 * (d * d + d), "whole"),
+    )
+
     def check_answer(self, answer):
         for (d_model, num_heads), expected in (((512, 8), 1050624), ((64, 2), 16640), ((64, 8), 16640)):
-            result = call(answer, d_model, num_heads)
-            if not is_whole_number(result):
-                raise Incorrect(f"return a whole number, got {result!r}")
+            result = asserts.whole_number(call(answer, d_model, num_heads), "mha_param_count(d_model, num_heads)")
             if result == 3 * (d_model * d_model + d_model):
                 raise Incorrect("three projections (Q, K, V) counted; the output projection W^O is the fourth")
             if result == 4 * d_model * d_model:
@@ -164,4 +217,110 @@ def mha_param_count(d_model, num_heads):
         return "1,050,624 for the source's d_model=512, 8 heads: the same as with 1 head or 64."
 
 
-PROBLEMS = [ScaledDotProductAttention, CausalMask, PositionalEncoding, MhaParams]
+
+_LEAKY_MODEL = """
+def make_next_token_model(vocab_size, length):
+    tokens = keras.Input(shape=(length,), dtype="int32")
+    x = layers.Embedding(vocab_size, 32)(tokens)
+    attended = layers.MultiHeadAttention(num_heads=2, key_dim=16)(x, x)
+    x = layers.LayerNormalization()(x + attended)
+    outputs = layers.Dense(vocab_size, activation="softmax")(x)   # a next-token distribution at every position
+    return keras.Model(tokens, outputs)
+"""
+
+
+def _next_token_model(causal=True, attention=True, inverted=False):
+    def make_next_token_model(vocab_size, length):
+        import keras
+        from keras import layers
+
+        tokens = keras.Input(shape=(length,), dtype="int32")
+        x = layers.Embedding(vocab_size, 32)(tokens)
+        if attention:
+            mha = layers.MultiHeadAttention(num_heads=2, key_dim=16)
+            if inverted:
+                future = np.triu(np.ones((length, length), dtype=bool))[None]
+                attended = mha(x, x, attention_mask=future)   # a "fix" that masks the past instead
+            else:
+                attended = mha(x, x, use_causal_mask=causal)
+            x = layers.LayerNormalization()(x + attended)
+        outputs = layers.Dense(vocab_size, activation="softmax")(x)
+        return keras.Model(tokens, outputs)
+    return make_next_token_model
+
+
+def _given(code: str, name: str):
+    """The function ``name`` defined by ``code`` (a listing as the notebook gives it)."""
+    import keras
+    from keras import layers
+
+    namespace = {"keras": keras, "layers": layers}
+    exec(code, namespace)
+    return namespace[name]
+
+
+class DebugFutureLeak(Problem):
+    title = "Debug a next-token model that reads the future"
+    kind = "debug"
+    answer_name = "make_next_token_model"
+    given_code = _LEAKY_MODEL
+    hints = (
+        "The model predicts, at each position t, the token at t + 1. Self-attention lets position t read every "
+        "position, including t + 1: the answer it should predict. What does section 5 pass to stop that?",
+        "Call the attention layer with use_causal_mask=True: `layers.MultiHeadAttention(...)(x, x, "
+        "use_causal_mask=True)`. Keep everything else.",
+    )
+    solution_code = """
+import keras
+from keras import layers
+
+def make_next_token_model(vocab_size, length):
+    tokens = keras.Input(shape=(length,), dtype="int32")
+    x = layers.Embedding(vocab_size, 32)(tokens)
+    attended = layers.MultiHeadAttention(num_heads=2, key_dim=16)(x, x, use_causal_mask=True)   # no peeking
+    x = layers.LayerNormalization()(x + attended)
+    outputs = layers.Dense(vocab_size, activation="softmax")(x)
+    return keras.Model(tokens, outputs)
+"""
+    wrong_answers = (
+        (lambda vocab_size, length: _given(_LEAKY_MODEL, "make_next_token_model")(vocab_size, length),
+         "use_causal_mask=True"),
+        (_next_token_model(inverted=True), "use_causal_mask=True"),
+        (_next_token_model(attention=False), "keep the MultiHeadAttention"),
+        (lambda vocab_size, length: None, "returned None"),
+    )
+
+    def check_answer(self, answer):
+        import keras
+
+        vocab_size, length = 20, 8
+        model = keras_checks.built_model(answer, vocab_size, length)
+        if not any(isinstance(layer, keras.layers.MultiHeadAttention) for layer in keras_checks.layers_of(model)):
+            raise Incorrect("keep the MultiHeadAttention layer: the fix is in how it is called, not in removing it")
+        rng = np.random.default_rng(0)
+        tokens = rng.integers(0, vocab_size, size=(2, length)).astype("int32")
+        changed = tokens.copy()
+        changed[:, 4:] = (changed[:, 4:] + 7) % vocab_size        # only the tokens from position 4 on differ
+        before = keras_checks.output_shape(model, tokens, (2, length, vocab_size))
+        after = keras_checks.output_shape(model, changed, (2, length, vocab_size))
+        moved = np.abs(before - after).max(axis=(0, 2))[:4]
+        if (moved > 1e-5).any():
+            first = int(np.argmax(moved > 1e-5))
+            raise Incorrect(f"the prediction at position {first} changed when only tokens 4 to {length - 1} changed: "
+                            "the attention reads future tokens, so in training the model can copy the answer. "
+                            "Call the attention layer with use_causal_mask=True")
+        start = rng.integers(0, vocab_size, size=(64, 1))             # counting sequences: next = token + 1
+        sequences = ((start + np.arange(length + 1)) % vocab_size).astype("int32")
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+        keras_checks.fit_briefly(model, sequences[:, :-1], sequences[:, 1:], epochs=15, batch_size=32)
+        predicted = np.argmax(model.predict(sequences[:, :-1], verbose=0), axis=-1)
+        accuracy = float(np.mean(predicted == sequences[:, 1:]))
+        if accuracy < 0.95:
+            raise Incorrect(f"the model no longer reads the future, but it predicts only {accuracy:.0%} of the next "
+                            "tokens of a counting sequence after 15 epochs: keep the rest of the listing as it was")
+        return (f"causal: no position reads a later one, and it learns to count ({accuracy:.0%} of next tokens). A "
+                "training score cannot reveal a leak (a model that reads the answer scores well); changing the "
+                "future tokens, as this check does, can.")
+
+
+PROBLEMS = [AttentionFromLengths, CausalMask, PositionalEncoding, MhaParams, DebugFutureLeak]

@@ -1,4 +1,4 @@
-"""Chapter 06 exercises: word embeddings."""
+"""Chapter 06 exercises: word embeddings, and an experiment on what GloVe's similarity measures."""
 
 from __future__ import annotations
 
@@ -6,15 +6,20 @@ import warnings
 
 import numpy as np
 
+from course_lib.exercises import asserts
 from course_lib.exercises.core import Incorrect, Problem, call
 
-_VECTORS = {  # in 4-D, king is the nearest word to king - man + woman: the question's words must be left out
+# In 4-D. For man : king :: woman : ?, the cosine answer is queen; but king is nearer still (so the question's words
+# must be left out), the raw dot product picks the long vector 'monarchy' and the Euclidean distance picks 'duke'.
+_VECTORS = {
     "king": np.array([1.0, 1.0, 0.0, 0.0]),
-    "queen": np.array([1.0, 0.0, 1.0, 0.0]),
+    "queen": np.array([1.6, 0.0, 1.6, 0.0]),
     "man": np.array([0.0, 0.4, 0.0, 0.0]),
     "woman": np.array([0.0, 0.0, 0.4, 0.0]),
     "prince": np.array([0.6, 1.0, 0.0, 0.8]),
     "film": np.array([0.0, 0.0, 0.0, 1.0]),
+    "monarchy": np.array([3.0, 1.5, 1.5, 3.0]),
+    "duke": np.array([0.5, 1.1, 0.6, 0.5]),
 }
 
 
@@ -32,13 +37,17 @@ def cosine_similarity(u, v):
     return np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v))
 """
 
+    wrong_answers = (
+        (lambda u, v: np.dot(u, v), "dot product"),
+        (lambda u, v: np.dot(u, v) / np.dot(u, u), "squared norm"),
+        (lambda u, v: np.linalg.norm(u - v), "Euclidean"),
+        (lambda u, v: [np.dot(u, v), 1.0], "one number"),
+        (lambda u, v: 1 - np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v)), "expected 0.6788"),
+    )
+
     def check_answer(self, answer):
         u, v = np.array([3.0, 4.0, 0.0]), np.array([4.0, 3.0, 5.0])
-        result = call(answer, u.copy(), v.copy())
-        try:
-            result = float(result)
-        except (TypeError, ValueError):
-            raise Incorrect(f"return one number, got {type(result).__name__}") from None
+        result = asserts.number(asserts.call_with(answer, u, v, names=("u", "v")), "cosine_similarity(u, v)")
         expected = 24.0 / (5.0 * np.sqrt(50.0))
         if np.isclose(result, 24.0):
             raise Incorrect("that is the dot product; divide it by the two norms |u| |v|")
@@ -49,9 +58,17 @@ def cosine_similarity(u, v):
         if not np.isclose(result, expected):
             raise Incorrect(f"for u={u.tolist()}, v={v.tolist()} expected {expected:.4f}, got {result:.4f}")
         for w in (np.array([1.0, 2.0, 3.0]), np.array([-1.0, 0.5, 2.0])):
-            if not np.isclose(float(call(answer, w, 2 * w)), 1.0):
+            if not np.isclose(asserts.number(call(answer, w, 2 * w), "cosine_similarity(u, v)"), 1.0):
                 raise Incorrect("a vector and twice itself point the same way: their cosine similarity is 1")
         return "gensim's kv.similarity(w1, w2) computes the same."
+
+
+def _analogy(score, exclude=True, target="b - a + c"):
+    def analogy(vectors, a, b, c):
+        t = vectors[b] - vectors[a] + vectors[c] if target == "b - a + c" else vectors[b] - vectors[c] + vectors[a]
+        scores = {w: score(v, t) for w, v in vectors.items() if not (exclude and w in (a, b, c))}
+        return max(scores, key=scores.get)
+    return analogy
 
 
 class Analogy(Problem):
@@ -78,22 +95,42 @@ def analogy(vectors, a, b, c):
     return best
 """
 
+    wrong_answers = (
+        (_analogy(lambda v, t: v @ t / (np.linalg.norm(v) * np.linalg.norm(t)), exclude=False), "question's words"),
+        (_analogy(lambda v, t: v @ t / (np.linalg.norm(v) * np.linalg.norm(t)), target="b - c + a"), "'prince'"),
+        (_analogy(lambda v, t: v @ t), "raw dot product"),
+        (_analogy(lambda v, t: -np.linalg.norm(v - t)), "Euclidean distance"),
+        (lambda vectors, a, b, c: vectors[b] - vectors[a] + vectors[c], "should be a string"),
+        (lambda vectors, a, b, c: "queen", "renamed"),
+    )
+
     def check_answer(self, answer):
-        result = call(answer, dict(_VECTORS), "man", "king", "woman")
-        if not isinstance(result, str):
-            raise Incorrect(f"return one word (str), got {type(result).__name__}")
+        result = asserts.text(asserts.call_with(answer, dict(_VECTORS), "man", "king", "woman", names=("vectors",)),
+                              "analogy(vectors, a, b, c)")
         if result in ("king", "woman", "man"):
             raise Incorrect(f"you returned {result!r}, one of the question's words: leave a, b and c out of the "
                             "candidates (gensim's most_similar does too)")
         if result == "prince":
             raise Incorrect("'prince' is the nearest word to king - woman + man: the target is b - a + c = "
                             "king - man + woman")
+        if result == "monarchy":
+            raise Incorrect("'monarchy' wins on the raw dot product only because its vector is long; cosine "
+                            "similarity divides by the lengths, so that only the direction counts")
+        if result == "duke":
+            raise Incorrect("'duke' is the nearest word by Euclidean distance; the analogy uses cosine similarity "
+                            "(the angle), which does not care how long the vectors are")
         if result != "queen":
             raise Incorrect(f"man : king :: woman : ? should give 'queen' with these vectors, got {result!r}")
-        other = call(answer, dict(_VECTORS), "woman", "queen", "man")
-        if other != "king":
-            raise Incorrect(f"woman : queen :: man : ? should give 'king', got {other!r}")
-        return None
+        renamed = {word.upper(): vector for word, vector in _VECTORS.items()}
+        other = call(answer, renamed, "MAN", "KING", "WOMAN")
+        if other != "QUEEN":
+            raise Incorrect(f"with the same vectors renamed (KING, QUEEN...), expected 'QUEEN', got {other!r}: "
+                            "work from the vectors you are given, not from fixed words")
+        return "gensim's glove.most_similar(positive=[b, c], negative=[a]) does the same search."
+
+
+def _known_sum(tokens, vectors):
+    return np.sum([vectors[t] for t in tokens if t in vectors], axis=0)
 
 
 class MeanEmbedding(Problem):
@@ -113,13 +150,20 @@ def mean_embedding(tokens, vectors, dim):
     return np.mean(known, axis=0) if known else np.zeros(dim)
 """
 
+    wrong_answers = (
+        (lambda tokens, vectors, dim: _known_sum(tokens, vectors) / len(tokens), "3 known ones"),
+        (lambda tokens, vectors, dim: _known_sum(tokens, vectors), "the sum"),
+        (lambda tokens, vectors, dim: np.mean([vectors[t] for t in tokens if t in vectors], axis=0), "np.zeros(dim)"),
+        (lambda tokens, vectors, dim: np.mean([vectors[t] for t in tokens], axis=0), "KeyError"),
+        (lambda tokens, vectors, dim: [tokens.remove(t) for t in list(tokens) if t not in vectors] and None,
+         "changed its input"),
+    )
+
     def check_answer(self, answer):
         tokens = ["king", "zzyzx", "film", "man"]
-        result = call(answer, list(tokens), dict(_VECTORS), 4)
-        result = np.asarray(result, dtype=float)
+        result = asserts.array(asserts.call_with(answer, list(tokens), dict(_VECTORS), 4, names=("tokens", "vectors")),
+                               "mean_embedding(tokens, vectors, dim)", shape=(4,))
         expected = np.mean([_VECTORS["king"], _VECTORS["film"], _VECTORS["man"]], axis=0)
-        if result.shape != (4,):
-            raise Incorrect(f"return one vector of length dim=4, got shape {result.shape}")
         if np.allclose(result, expected * 3 / 4):
             raise Incorrect("you divided by all 4 tokens; average over the 3 known ones only")
         if np.allclose(result, expected * 3):
@@ -128,45 +172,82 @@ def mean_embedding(tokens, vectors, dim):
             raise Incorrect(f"expected the mean of the vectors of 'king', 'film', 'man': {expected.round(3).tolist()}")
         with warnings.catch_warnings():  # np.mean of nothing warns; the message below says what to do
             warnings.simplefilter("ignore", RuntimeWarning)
-            empty = np.asarray(call(answer, ["zzyzx", "qwerty"], dict(_VECTORS), 4), dtype=float)
+            empty = asserts.array(call(answer, ["zzyzx", "qwerty"], dict(_VECTORS), 4),
+                                  "mean_embedding(tokens, vectors, dim) with no known token")
         if empty.shape != (4,) or np.isnan(empty).any() or empty.any():
             raise Incorrect("with no known token, return np.zeros(dim) (not NaN, not an empty array)")
         return None
 
 
-class OneHot(Problem):
-    title = "One-hot vectors"
-    answer_name = "my_one_hot"
+ANTONYMS = [("good", "bad"), ("hot", "cold"), ("love", "hate"), ("big", "small"), ("happy", "sad"),
+            ("rich", "poor"), ("win", "lose"), ("early", "late"), ("strong", "weak"), ("old", "new")]
+SYNONYMS = [("good", "great"), ("hot", "warm"), ("love", "adore"), ("big", "large"), ("happy", "glad"),
+            ("rich", "wealthy"), ("win", "victory"), ("early", "soon"), ("strong", "powerful"), ("old", "ancient")]
+UNRELATED = [("good", "river"), ("hot", "piano"), ("love", "tax"), ("big", "soup"), ("happy", "engine"),
+             ("rich", "pencil"), ("win", "cloud"), ("early", "carpet"), ("strong", "violin"), ("old", "banana")]
+_PAIRS = {"antonyms": ANTONYMS, "synonyms": SYNONYMS, "unrelated": UNRELATED}
+
+
+def _pair_scores(score) -> dict:
+    """``score(u, v)`` averaged over each list of pairs, on GloVe's 50-d vectors."""
+    from course_lib.data import load_glove
+
+    glove = load_glove(top_n=50_000)   # every word of the three lists is among the 50,000 most frequent
+    return {name: float(np.mean([score(glove[a], glove[b]) for a, b in pairs])) for name, pairs in _PAIRS.items()}
+
+
+def _cosine(u, v):
+    return float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v)))
+
+
+class AntonymExperiment(Problem):
+    title = "Experiment: are antonyms similar in GloVe?"
+    kind = "experiment"
+    answer_name = "antonym_report"
     hints = (
-        "Return a (len(words), len(vocabulary)) array of zeros with a single 1 per row, in the column of the "
-        "word's position in `vocabulary`.",
-        "`out = np.zeros((len(words), len(vocabulary)))`; `out[i, vocabulary.index(w)] = 1` for each word.",
+        "For each of the three lists (ANTONYMS, SYNONYMS, UNRELATED, imported from course_lib.exercises.ch06), "
+        "average glove.similarity(a, b) over its pairs. Then compare the three means: which two are close?",
+        "`np.mean([glove.similarity(a, b) for a, b in ANTONYMS])`, the same for the other two lists; the "
+        "conclusion is about what 'similar' means for vectors learned from contexts.",
     )
     solution_code = """
 import numpy as np
 
-def my_one_hot(words, vocabulary):
-    out = np.zeros((len(words), len(vocabulary)))
-    for i, word in enumerate(words):
-        out[i, vocabulary.index(word)] = 1.0
-    return out
+from course_lib.data import load_glove
+from course_lib.exercises.ch06 import ANTONYMS, SYNONYMS, UNRELATED
+
+glove = load_glove()
+antonym_report = {
+    "antonyms": np.mean([glove.similarity(a, b) for a, b in ANTONYMS]),
+    "synonyms": np.mean([glove.similarity(a, b) for a, b in SYNONYMS]),
+    "unrelated": np.mean([glove.similarity(a, b) for a, b in UNRELATED]),
+    "conclusion": "antonyms are as similar as synonyms, far above unrelated pairs: GloVe measures shared "
+                  "contexts, not shared meaning, so 'good' and 'bad' sit close together",
+}
 """
+    wrong_answers = (
+        ({"antonyms": 0.71, "synonyms": 0.73, "unrelated": 0.24, "conclusion": "antonyms are less similar"},
+         "over ANTONYMS"),
+        ({"antonyms": 20.0, "synonyms": 19.0, "unrelated": 6.0, "conclusion": "antonyms score like synonyms"},
+         "dot products"),
+        ({"antonyms": 0.733, "synonyms": 0.712, "unrelated": 0.242}, "'conclusion'"),
+        ({"antonyms": 0.733, "synonyms": 0.712, "unrelated": 0.242, "conclusion": "yes"}, "one line"),
+        ([0.733, 0.712, 0.242], "as a dict"),
+    )
 
     def check_answer(self, answer):
-        vocabulary = ["good", "bad", "movie", "film", "plot"]
-        words = ["film", "good", "film"]
-        result = np.asarray(call(answer, list(words), list(vocabulary)), dtype=float)
-        expected = np.zeros((3, 5))
-        expected[[0, 1, 2], [3, 0, 3]] = 1
-        if result.shape == (5, 3):
-            raise Incorrect("rows are words and columns are the vocabulary: the shape is (3, 5), not (5, 3)")
-        if result.shape != (3, 5):
-            raise Incorrect(f"expected shape (len(words), len(vocabulary)) = (3, 5), got {result.shape}")
-        if np.allclose(result[:, ::-1], expected) or not np.allclose(result.sum(axis=1), 1):
-            raise Incorrect("each row has exactly one 1, in the column of the word's index in the vocabulary")
-        if not np.allclose(result, expected):
-            raise Incorrect(f"expected {expected.astype(int).tolist()}, got {result.astype(int).tolist()}")
-        return "note that the two 'film' rows are equal and every other pair is orthogonal (dot product 0)."
+        report = asserts.findings(answer, "the three mean similarities", tuple(_PAIRS))
+        expected = _pair_scores(_cosine)
+        if all(report[name] > 1.0 for name in _PAIRS):
+            raise Incorrect("cosine similarities lie between -1 and 1; these look like dot products. Use "
+                            "glove.similarity(a, b), which divides by the two lengths")
+        for name in _PAIRS:
+            if not np.isclose(report[name], expected[name], atol=0.005):
+                raise Incorrect(f"the mean similarity over {name.upper()} should be {expected[name]:.3f} (GloVe 50-d, "
+                                f"cosine similarity, averaged over its 10 pairs), got {report[name]:.3f}")
+        return ("the course reads it so: antonyms score like synonyms and far above unrelated words. GloVe learns from "
+                "the contexts words share, and 'good' and 'bad' share most of theirs; similarity is not synonymy, "
+                "which is why chapter 07 trains a classifier on top of the vectors.")
 
 
-PROBLEMS = [OneHot, CosineSimilarity, Analogy, MeanEmbedding]
+PROBLEMS = [CosineSimilarity, Analogy, MeanEmbedding, AntonymExperiment]

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from course_lib.exercises.core import Incorrect, Problem, call
+from course_lib.exercises import asserts
+from course_lib.exercises.core import Incorrect, Problem
 from course_lib.sentiment import is_negation
 
-_STOP = frozenset({"the", "a", "is", "this", "it", "was", "no", "nor", "not", "don't", "isn't", "and", "i"})
+_STOP = frozenset({"the", "a", "is", "this", "it", "was", "no", "nor", "not", "never", "don't", "isn't", "and", "i"})
 _TOKENS = ["this", "movie", "is", "not", "good", "and", "it", "was", "n't", "funny", "no", "story", "isn't",
-           "great", "i", "liked", "the", "end"]
-_EXPECTED = ["movie", "not", "good", "n't", "funny", "no", "story", "isn't", "great", "liked", "end"]
+           "great", "i", "never", "liked", "the", "end"]
+_EXPECTED = ["movie", "not", "good", "n't", "funny", "no", "story", "isn't", "great", "never", "liked", "end"]
+NEGATIONS = {"no", "nor", "not", "never", "n't"}
 
+
+def _keep(tokens, stop, negations=NEGATIONS, contractions=True):
+    return [t for t in tokens if t not in stop or t in negations or (contractions and t.endswith("n't"))]
 
 
 class KeepNegations(Problem):
@@ -31,11 +38,18 @@ def remove_stop_words(tokens, stop_words):
             if t not in stop_words or t in NEGATIONS or t.endswith("n't")]
 """
 
+    wrong_answers = (
+        (lambda tokens, stop: [t for t in tokens if t not in stop], "source's filter"),
+        (lambda tokens, stop: list(tokens), "nothing was removed"),
+        (lambda tokens, stop: sorted(_keep(tokens, stop)), "wrong order"),
+        (lambda tokens, stop: _keep(tokens, stop, negations={"no", "not"}, contractions=False), "negations kept"),
+        (lambda tokens, stop: _keep(tokens, stop, negations={"no", "nor", "not", "n't"}), "'never'"),
+        (lambda tokens, stop: stop.difference_update(NEGATIONS) or _keep(tokens, stop), "changed its input"),
+    )
+
     def check_answer(self, answer):
-        result = call(answer, list(_TOKENS), set(_STOP))
-        if not isinstance(result, list | tuple) or not all(isinstance(t, str) for t in result):
-            raise Incorrect(f"return a list of tokens (str), got {type(result).__name__}")
-        result = list(result)
+        result = asserts.tokens(asserts.call_with(answer, list(_TOKENS), set(_STOP), names=("tokens", "stop_words")),
+                                "remove_stop_words(tokens, stop_words)")
         if result == [t for t in _TOKENS if t not in _STOP]:
             raise Incorrect("that is the source's filter: it removes 'not', 'no' and \"isn't\" with the other "
                             "stop words, and 'not good' becomes 'good'. Keep the negations")
@@ -45,8 +59,8 @@ def remove_stop_words(tokens, stop_words):
             raise Incorrect("the right tokens in the wrong order: keep the order of the text ('not' before 'good')")
         kept_negations = [t for t in result if is_negation(t)]
         if kept_negations != [t for t in _EXPECTED if is_negation(t)]:
-            raise Incorrect(f"negations kept: {kept_negations}; expected all of 'not', \"n't\", 'no', \"isn't\" "
-                            "(\"n't\" and words ending in \"n't\" count)")
+            raise Incorrect(f"negations kept: {kept_negations}; expected all of 'not', \"n't\", 'no', \"isn't\", "
+                            "'never' (\"n't\" and words ending in \"n't\" count)")
         if result != _EXPECTED:
             raise Incorrect(f"expected {_EXPECTED}, got {result}")
         return None
@@ -66,12 +80,19 @@ def my_coverage(vocabulary, known):
     return sum(w in known for w in words) / len(words)
 """
 
+    wrong_answers = (
+        (lambda vocab, known: sum(w in known for w in vocab[2:]), "the count"),
+        (lambda vocab, known: sum(w in known for w in vocab) / len(vocab), "reserved entries"),
+        (lambda vocab, known: sum(w not in known for w in vocab[2:]) / len(vocab[2:]), "WITHOUT"),
+        (lambda vocab, known: 100 * sum(w in known for w in vocab[2:]) / len(vocab[2:]), "percentage"),
+        (lambda vocab, known: f"{sum(w in known for w in vocab[2:]) / len(vocab[2:]):.1%}", "one number"),
+    )
+
     def check_answer(self, answer):
         vocabulary = ["", "[UNK]", "movie", "film", "great", "bad", "meh", "actors", "imdb", "blahblah"]
         known = {"movie", "film", "great", "bad", "actors", "the", "a"}
-        result = call(answer, list(vocabulary), set(known))
-        if isinstance(result, bool) or not isinstance(result, int | float | np.floating | np.integer):
-            raise Incorrect(f"return a number between 0 and 1, got {type(result).__name__}")
+        result = asserts.number(asserts.call_with(answer, list(vocabulary), set(known), names=("vocabulary", "known")),
+                                "my_coverage(vocabulary, known)")
         if result == 5:
             raise Incorrect("that is the count of known words; return the share: divide by the number of words")
         if np.isclose(result, 5 / 10):
@@ -83,6 +104,16 @@ def my_coverage(vocabulary, known):
         if not np.isclose(result, 5 / 8):
             raise Incorrect(f"5 of the 8 words have a vector: expected 0.625, got {result}")
         return None
+
+
+def _matrix(offset=0, reserved=2):
+    def embedding_matrix(vocabulary, vectors, dim):
+        matrix = np.zeros((len(vocabulary) - offset, dim))
+        for i, word in enumerate(vocabulary):
+            if i >= reserved and word in vectors:
+                matrix[i - offset] = vectors[word]
+        return matrix
+    return embedding_matrix
 
 
 class EmbeddingMatrix(Problem):
@@ -104,12 +135,20 @@ def my_embedding_matrix(vocabulary, vectors, dim):
     return matrix
 """
 
+    wrong_answers = (
+        (_matrix(offset=2), "including '' and '[UNK]'"), (_matrix(reserved=0), "must stay zero"),
+        (lambda vocab, vectors, dim: np.array([vectors[w] for w in vocab[2:]]), "KeyError"),
+        (lambda vocab, vectors, dim: np.roll(_matrix()(vocab, vectors, dim), 1, axis=0), "shifted"),
+        (lambda vocab, vectors, dim: {w: vectors.get(w) for w in vocab}, "should be an array"),
+    )
+
     def check_answer(self, answer):
         vocabulary = ["", "[UNK]", "movie", "blahblah", "great", "bad"]
         vectors = {"movie": np.array([1.0, 2.0, 3.0]), "great": np.array([0.5, 0.5, -1.0]),
                    "bad": np.array([-0.5, -0.5, 1.0]), "the": np.array([9.0, 9.0, 9.0]),
                    "[UNK]": np.array([7.0, 7.0, 7.0])}
-        result = np.asarray(call(answer, list(vocabulary), dict(vectors), 3), dtype=float)
+        result = asserts.array(asserts.call_with(answer, list(vocabulary), dict(vectors), 3, names=("vocabulary",)),
+                               "my_embedding_matrix(vocabulary, vectors, dim)")
         expected = np.zeros((6, 3))
         expected[2], expected[4], expected[5] = vectors["movie"], vectors["great"], vectors["bad"]
         if result.shape == (4, 3):
@@ -125,6 +164,13 @@ def my_embedding_matrix(vocabulary, vectors, dim):
         if not np.allclose(result, expected):
             raise Incorrect(f"expected {expected.tolist()}, got {result.tolist()}")
         return "course_lib.embeddings.embedding_matrix does the same, and counts the coverage."
+
+
+def _mistakes(order):
+    def most_confident_mistakes(y_true, p, k):
+        wrong = np.flatnonzero((p >= 0.5).astype(int) != y_true)
+        return wrong[order(p[wrong])][:k]
+    return most_confident_mistakes
 
 
 class ConfidentMistakes(Problem):
@@ -146,16 +192,22 @@ def most_confident_mistakes(y_true, p_positive, k):
     return wrong[np.argsort(-confidence, kind="stable")][:k]
 """
 
+    wrong_answers = (
+        (lambda y, p, k: np.argsort(-np.abs(p - 0.5), kind="stable")[:k], "right or wrong"),
+        (_mistakes(lambda p: np.argsort(-p, kind="stable")), "distance |p - 0.5|"),
+        (_mistakes(lambda p: np.argsort(np.abs(p - 0.5), kind="stable")), "least confident first"),
+        (lambda y, p, k: ["a"] * k, "should hold integers"),
+        (lambda y, p, k: p[_mistakes(lambda q: np.argsort(-np.abs(q - 0.5), kind="stable"))(y, p, k)], "integers"),
+    )
+
     def check_answer(self, answer):
         y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
         p = np.array([0.9, 0.97, 0.02, 0.1, 0.45, 0.6, 0.99, 0.51])
         # mistakes and |p - 0.5|: 2 (0.48), 1 (0.47), 5 (0.10), 4 (0.05), 7 (0.01)
         expected = [2, 1, 5, 4]
-        result = call(answer, y_true.copy(), p.copy(), 4)
-        try:
-            got = [int(i) for i in np.asarray(result).ravel()]
-        except (TypeError, ValueError):
-            raise Incorrect(f"return the indices of the reviews (integers), got {result!r}") from None
+        result = asserts.array(asserts.call_with(answer, y_true, p, 4, names=("y_true", "p_positive")),
+                               "most_confident_mistakes(y_true, p_positive, k)", dtype="int")
+        got = [int(i) for i in result.ravel()]
         if got == [6, 2, 1, 0]:
             raise Incorrect("those are the most confident predictions, right or wrong; keep only the mistakes")
         if got == [1, 5, 7, 4]:
@@ -168,4 +220,101 @@ def most_confident_mistakes(y_true, p_positive, k):
         return None
 
 
-PROBLEMS = [KeepNegations, Coverage, EmbeddingMatrix, ConfidentMistakes]
+
+def _tfidf_logreg(max_n: int):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False, ngram_range=(1, max_n),
+                                 min_df=2, sublinear_tf=True)
+    return vectorizer, LogisticRegression(C=4.0, max_iter=2000)
+
+
+@functools.cache
+def _bigram_accuracies() -> dict:
+    """Accuracy on the Rotten Tomatoes test sentences that contain a negation, words vs words and word pairs."""
+    from course_lib import sentiment
+    from course_lib.data import load_rotten_tomatoes
+
+    (train, y_train), _, (test, y_test) = load_rotten_tomatoes()
+    train_tokens, test_tokens = sentiment.preprocess_texts(train), sentiment.preprocess_texts(test)
+    negated = np.array([any(is_negation(w) for w in text.split()) for text in test_tokens])
+    accuracies = {}
+    for name, max_n in (("words", 1), ("words_and_pairs", 2)):
+        vectorizer, classifier = _tfidf_logreg(max_n)
+        classifier.fit(vectorizer.fit_transform(train_tokens), y_train)
+        right = classifier.predict(vectorizer.transform(test_tokens)) == y_test
+        accuracies[name] = float(right[negated].mean())
+        accuracies[name + " (all)"] = float(right.mean())
+    return accuracies
+
+
+class BigramExperiment(Problem):
+    title = "Experiment: do word pairs ('not good') help on negated sentences?"
+    kind = "experiment"
+    answer_name = "bigram_report"
+    hints = (
+        "Train section 3's TF-IDF + logistic regression twice on the Rotten Tomatoes training sentences "
+        "(preprocessed with sentiment.preprocess_texts, negations kept): ngram_range=(1, 1), then (1, 2). Score "
+        "each on the test sentences that contain a negation (has_negation) only.",
+        "`tfidf_logreg` fixes ngram_range=(1, 2); copy it with an ngram_range argument. The accuracy on negated "
+        "sentences is `(predicted == labels)[has_negation(test_tokens)].mean()`.",
+    )
+    solution_code = """
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from course_lib import sentiment
+from course_lib.data import load_rotten_tomatoes
+
+(train, y_train), _, (test, y_test) = load_rotten_tomatoes()
+train_tokens, test_tokens = sentiment.preprocess_texts(train), sentiment.preprocess_texts(test)
+negated = np.array([any(sentiment.is_negation(w) for w in text.split()) for text in test_tokens])
+
+accuracy = {}
+for name, ngrams in (("words", (1, 1)), ("words_and_pairs", (1, 2))):
+    vectorizer = TfidfVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False, ngram_range=ngrams,
+                                 min_df=2, sublinear_tf=True)
+    classifier = LogisticRegression(C=4.0, max_iter=2000).fit(vectorizer.fit_transform(train_tokens), y_train)
+    right = classifier.predict(vectorizer.transform(test_tokens)) == y_test
+    accuracy[name] = right[negated].mean()
+
+bigram_report = {
+    **accuracy,
+    "conclusion": "on this split word pairs do not help on the negated sentences: the two accuracies differ by "
+                  "a few sentences out of 364, which one split cannot tell from chance",
+}
+"""
+    wrong_answers = (
+        ({"words": 0.757, "words_and_pairs": 0.750, "conclusion": "pairs do not help on this split"},
+         "ALL the test sentences"),
+        ({"words": 0.720, "words_and_pairs": 0.728, "conclusion": "pairs help a little on this split"},
+         "swapped"),
+        ({"words": 72.8, "words_and_pairs": 72.0, "conclusion": "pairs do not help on this split"}, "share"),
+        ({"words": 0.728, "words_and_pairs": 0.720}, "'conclusion'"),
+        ({"words": 0.728, "words_and_pairs": ..., "conclusion": "pairs do not help here"}, "should be one number"),
+    )
+
+    def check_answer(self, answer):
+        report = asserts.findings(answer, "the two accuracies", ("words", "words_and_pairs"))
+        if report["words"] > 1 or report["words_and_pairs"] > 1:
+            raise Incorrect("report accuracies as shares between 0 and 1, not percentages")
+        expected = _bigram_accuracies()
+        got = (report["words"], report["words_and_pairs"])
+        if np.allclose(got, (expected["words (all)"], expected["words_and_pairs (all)"]), atol=0.002):
+            raise Incorrect("those are the accuracies on ALL the test sentences; the question is about the ones "
+                            "that contain a negation (has_negation)")
+        if np.allclose(got, (expected["words_and_pairs"], expected["words"]), atol=0.002) and \
+                not np.isclose(expected["words"], expected["words_and_pairs"], atol=0.002):
+            raise Incorrect("the two numbers are swapped: 'words' is ngram_range=(1, 1), 'words_and_pairs' (1, 2)")
+        for name in ("words", "words_and_pairs"):
+            if not np.isclose(report[name], expected[name], atol=0.002):
+                raise Incorrect(f"recomputed with the recipe of the hints, {name!r} is {expected[name]:.3f}, got "
+                                f"{report[name]:.3f}: same preprocessing (negations kept), same vectorizer settings, "
+                                "scored on the negated test sentences only")
+        return ("the solution reads it as one split's outcome: a gap of a few sentences out of a few hundred is within "
+                "chance (section 3 repeats its comparison over five splits for that reason).")
+
+
+PROBLEMS = [KeepNegations, Coverage, EmbeddingMatrix, ConfidentMistakes, BigramExperiment]

@@ -1,159 +1,190 @@
-"""Chapter 08 exercises: explaining predictions with LIME."""
+"""Chapter 08 exercises: LIME's kernel width, position masks, the surrogate's score, agreement, and a
+classifier_fn to debug."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
+from course_lib.exercises import asserts
 from course_lib.exercises.core import Incorrect, Problem, call
 
 
-def _numbers(result, shape, what):
-    try:
-        array = np.asarray(result, dtype=float)
-    except (TypeError, ValueError):
-        raise Incorrect(f"return {what} (numbers), got {type(result).__name__}") from None
-    if array.shape != shape:
-        raise Incorrect(f"return {what} of shape {shape}, got shape {array.shape}")
-    return array
+def _width(formula):
+    return lambda distance, weight: formula(float(distance), float(weight))
 
 
-class Kernel(Problem):
-    title = "LIME's kernel: how much a sample counts"
-    answer_name = "lime_kernel"
+class KernelWidthFor(Problem):
+    title = "Which kernel width gives a sample a chosen weight?"
+    answer_name = "kernel_width_for"
     hints = (
-        "The kernel is sqrt(exp(-d^2 / width^2)): 1 at distance 0, about 0.61 at d = width, about 0.14 at "
-        "d = 2 width. Work on the whole array at once with NumPy.",
-        "`np.sqrt(np.exp(-distances ** 2 / width ** 2))`",
+        "Solve the kernel for the width: sqrt(exp(-D^2 / sigma^2)) = pi. Square both sides, take the logarithm: "
+        "-D^2 / sigma^2 = 2 ln(pi).",
+        "sigma = D / sqrt(-2 ln(pi)): `distance / np.sqrt(-2 * np.log(weight))`. ln(pi) < 0 for 0 < pi < 1, so the "
+        "square root is of a positive number.",
     )
     solution_code = """
 import numpy as np
 
-def lime_kernel(distances, width):
-    distances = np.asarray(distances, dtype=float)
-    return np.sqrt(np.exp(-distances ** 2 / width ** 2))
+def kernel_width_for(distance, weight):
+    # sqrt(exp(-D^2 / sigma^2)) = weight  =>  -D^2 / sigma^2 = 2 ln(weight)
+    return distance / np.sqrt(-2 * np.log(weight))
 """
+    wrong_answers = (
+        (_width(lambda d, w: d / np.sqrt(-np.log(w))), "square root"),
+        (_width(lambda d, w: d * np.sqrt(-2 * np.log(w))), "upside down"),
+        (_width(lambda d, w: d ** 2 / (-2 * np.log(w))), "sigma squared"),
+        (_width(lambda d, w: 25.0), "expected"),
+        (lambda distance, weight: print(distance / np.sqrt(-2 * np.log(weight))), "returned None"),
+    )
 
     def check_answer(self, answer):
-        distances = np.array([0.0, 10.0, 25.0, 50.0, 100.0])
-        result = _numbers(call(answer, distances.copy(), 25.0), distances.shape, "one weight per distance")
-        expected = np.sqrt(np.exp(-distances ** 2 / 25.0 ** 2))
-        if np.allclose(result, np.exp(-distances ** 2 / 25.0 ** 2)):
-            raise Incorrect("the square root is missing: exp(-d^2 / width^2) is the kernel squared, which falls "
-                            "off faster (as if the width were 25 / sqrt(2))")
-        if np.allclose(result, np.sqrt(np.exp(-distances / 25.0))) or np.allclose(result, np.exp(-distances / 25.0)):
-            raise Incorrect("square the distance and the width: sqrt(exp(-d^2 / width^2))")
-        if np.allclose(result, np.sqrt(np.exp(distances ** 2 / 25.0 ** 2))):
-            raise Incorrect("the sign of the exponent: far samples must count LESS, so exp(-d^2 / width^2)")
-        if not np.isclose(result[0], 1.0):
-            raise Incorrect(f"the text itself (distance 0) must get weight 1, got {result[0]:.4f}")
-        if not np.allclose(result, expected):
-            raise Incorrect(f"for distances {distances.tolist()} and width 25 expected "
-                            f"{np.round(expected, 4).tolist()}, got {np.round(result, 4).tolist()}")
-        wide = _numbers(call(answer, distances.copy(), 100.0), distances.shape, "one weight per distance")
-        if not np.allclose(wide, np.sqrt(np.exp(-distances ** 2 / 100.0 ** 2))):
-            raise Incorrect("use the width you are given (the check also tries width=100)")
-        return "course_lib.explain.kernel is the same function, and the lime package's default."
+        for distance, weight in ((50.0, 0.5), (29.3, 0.7), (100.0, 0.1)):
+            with np.errstate(all="ignore"):
+                sigma = asserts.number(call(answer, distance, weight), "kernel_width_for(distance, weight)")
+            expected = distance / np.sqrt(-2 * np.log(weight))
+            if np.isclose(sigma, distance / np.sqrt(-np.log(weight))):
+                raise Incorrect("you solved exp(-D^2 / sigma^2) = pi; LIME's kernel has a square root around the exp, "
+                                "sqrt(exp(-D^2 / sigma^2)) = pi, so the logarithm is 2 ln(pi)")
+            if np.isclose(sigma, distance * np.sqrt(-2 * np.log(weight))):
+                raise Incorrect("the fraction is upside down: sigma = D / sqrt(-2 ln(pi)); a larger distance needs a "
+                                "larger width for the same weight")
+            if np.isclose(sigma, expected ** 2):
+                raise Incorrect("that is sigma squared: take the square root")
+            if not np.isclose(sigma, expected):
+                raise Incorrect(f"for distance {distance} and weight {weight} expected sigma = {expected:.3f}, got "
+                                f"{sigma:.3f}: check it by putting your sigma back into sqrt(exp(-D^2 / sigma^2))")
+        return ("with the default width 25, a sample that deletes half the words (D = 29.3) weighs 0.50; "
+                "kernel_width=50 would give it 0.84.")
 
 
-class Perturb(Problem):
-    title = "One perturbed text"
-    answer_name = "perturb"
+def _perturb_positions(replace=True, invert=False, sep=" "):
+    def perturb_positions(tokens, mask, mask_string="UNKWORDZ"):
+        kept = []
+        for token, keep in zip(tokens, mask, strict=True):
+            if bool(keep) != invert:
+                kept.append(token)
+            elif replace:
+                kept.append(mask_string)
+        return sep.join(kept)
+    return perturb_positions
+
+
+class PerturbPositions(Problem):
+    title = "Perturb by position, as LIME's bow=False does"
+    answer_name = "perturb_positions"
     hints = (
-        "`mask[j]` belongs to `words[j]`, the j-th DISTINCT word. Collect the words whose mask is 0, then keep "
-        "every token that is not one of them (all its occurrences go), and join the kept tokens with spaces.",
-        "`deleted = {w for w, keep in zip(words, mask) if not keep}`; "
-        "`return ' '.join(t for t in tokens if t not in deleted)`",
+        "Here the mask has one entry per token POSITION (not per distinct word). Where it is 0, put mask_string in "
+        "that position instead of deleting the token, so every word keeps its place; join with single spaces.",
+        "`' '.join(t if keep else mask_string for t, keep in zip(tokens, mask))`",
     )
     solution_code = """
-def perturb(tokens, words, mask):
-    deleted = {word for word, keep in zip(words, mask) if not keep}
-    return " ".join(token for token in tokens if token not in deleted)
+def perturb_positions(tokens, mask, mask_string="UNKWORDZ"):
+    # one mask entry per position: a 0 replaces that occurrence only, and the text keeps its length
+    return " ".join(token if keep else mask_string for token, keep in zip(tokens, mask))
 """
+    wrong_answers = (
+        (_perturb_positions(replace=False), "replace"),
+        (_perturb_positions(invert=True), "KEEPS"),
+        (_perturb_positions(sep=""), "single spaces"),
+        (lambda tokens, mask, mask_string="UNKWORDZ": " ".join(
+            mask_string if t in {u for u, k in zip(tokens, mask, strict=True) if not k} else t for t in tokens),
+         "that position only"),
+        (lambda tokens, mask, mask_string="UNKWORDZ": _perturb_positions()(tokens, mask).split(), "should be a string"),
+    )
 
     def check_answer(self, answer):
-        tokens = ["good", "film", "not", "good", "plot", "film", "great"]
-        words = ["good", "film", "not", "plot", "great"]
-        mask = [0, 1, 1, 0, 1]
-        expected = "film not film great"
-        result = call(answer, list(tokens), list(words), list(mask))
-        if not isinstance(result, str):
-            raise Incorrect(f"return the perturbed text as one string (tokens joined by spaces), got "
-                            f"{type(result).__name__}")
-        if result == "good good plot":
-            raise Incorrect("those are the deleted words: a 1 in the mask KEEPS the word, a 0 deletes it")
-        if result == "film not good film great":
-            raise Incorrect("'good' is still there once: deleting a word deletes EVERY occurrence of it (LIME's "
-                            "bag-of-words features)")
-        if result == " ".join(t for t, keep in zip(tokens, mask + [1, 1], strict=True) if keep):
-            raise Incorrect("the mask has one entry per distinct word (`words`), not one per token position")
+        tokens = ["good", "film", "not", "good", "plot"]
+        mask = [1, 0, 1, 0, 1]
+        expected = "good UNKWORDZ not UNKWORDZ plot"
+        result = asserts.text(asserts.call_with(answer, list(tokens), list(mask), names=("tokens", "mask")),
+                              "perturb_positions(tokens, mask)")
+        if result == "good not plot":
+            raise Incorrect("the masked tokens were deleted; with bow=False LIME must keep every position: replace "
+                            "each masked token with mask_string")
+        if result == "UNKWORDZ film UNKWORDZ good UNKWORDZ":
+            raise Incorrect("the mask is inverted: a 1 KEEPS the token, a 0 replaces it")
+        if result == "UNKWORDZ UNKWORDZ not UNKWORDZ plot":
+            raise Incorrect("both 'good's were replaced; here the mask belongs to positions, so a 0 replaces the "
+                            "token in that position only (the first 'good' has a 1)")
         if result.split() == expected.split() and result != expected:
-            raise Incorrect("join the kept tokens with single spaces")
+            raise Incorrect("join the tokens with single spaces")
+        if result.replace(" ", "") == expected.replace(" ", "") and result != expected:
+            raise Incorrect("join the tokens with single spaces")
         if result != expected:
-            raise Incorrect(f"for tokens {tokens}, words {words} and mask {mask} expected {expected!r}, "
-                            f"got {result!r}")
-        if call(answer, ["bad"], ["bad"], [0]) != "":
-            raise Incorrect("deleting every word leaves the empty text ''")
-        return "course_lib.explain.lime_text builds its samples this way."
+            raise Incorrect(f"for tokens {tokens} and mask {mask} expected {expected!r}, got {result!r}")
+        other = call(answer, ["bad"], [0], mask_string="[MASK]")
+        if other != "[MASK]":
+            raise Incorrect(f"use the mask_string you are given: expected '[MASK]', got {other!r}")
+        return ("the lime package builds these texts with LimeTextExplainer(bow=False): a word's weight then belongs "
+                "to one occurrence, so 'not good' and 'good' elsewhere count apart.")
 
 
-# Samples of a hidden model (a sum of word weights, plus noise) and their kernel weights.
-_RNG = np.random.default_rng(8)
-_MASKS = (_RNG.random((40, 4)) < 0.6).astype(float)
-_MASKS[0] = 1.0
-_TARGETS = 0.2 + _MASKS @ np.array([0.4, -0.3, 0.05, 0.0]) + 0.05 * _RNG.normal(size=40)
-_WEIGHTS = np.sqrt(np.exp(-(100 * (1 - np.sqrt(_MASKS.sum(1) / 4))) ** 2 / 25 ** 2))
+def _r2(weighted_mean=True, weighted_sums=True, one_minus=True):
+    def weighted_r2(targets, predictions, weights):
+        y, f, w = (np.asarray(v, dtype=float) for v in (targets, predictions, weights))
+        mean = np.average(y, weights=w) if weighted_mean else y.mean()
+        v = w if weighted_sums else np.ones_like(w)
+        ratio = np.sum(v * (y - f) ** 2) / np.sum(v * (y - mean) ** 2)
+        return 1 - ratio if one_minus else ratio
+    return weighted_r2
 
 
-def _least_squares(masks, targets, row_weights):
-    design = np.column_stack([np.ones(len(masks)), masks]) * row_weights[:, None]
-    solution = np.linalg.lstsq(design, targets * row_weights, rcond=None)[0]
-    return solution[1:], solution[0]
-
-
-class WeightedSurrogate(Problem):
-    title = "Fit the local linear model"
-    answer_name = "fit_surrogate"
+class WeightedR2(Problem):
+    title = "The surrogate's score: a weighted R^2"
+    answer_name = "weighted_r2"
     hints = (
-        "Minimise sum_i pi_i (y_i - b - w . z_i)^2. Add a column of ones to the masks for the intercept b; "
-        "multiplying row i of the design AND y_i by sqrt(pi_i) turns it into ordinary least squares.",
-        "`X = np.column_stack([np.ones(len(masks)), masks])`; `r = np.sqrt(weights)`; "
-        "`solution = np.linalg.lstsq(X * r[:, None], targets * r, rcond=None)[0]`; "
-        "`return solution[1:], solution[0]`",
+        "R^2 = 1 - (residual sum of squares) / (total sum of squares). Weighted: every square is multiplied by the "
+        "sample's weight pi_i, and the mean in the total sum is the weighted mean sum(pi y) / sum(pi).",
+        "`mean = np.average(y, weights=w)`; `return 1 - np.sum(w * (y - f) ** 2) / np.sum(w * (y - mean) ** 2)`",
     )
     solution_code = """
 import numpy as np
 
-def fit_surrogate(masks, targets, weights):
-    X = np.column_stack([np.ones(len(masks)), masks])      # a column of ones for the intercept
-    r = np.sqrt(weights)                                    # sum_i w_i e_i^2 = sum_i (sqrt(w_i) e_i)^2
-    solution = np.linalg.lstsq(X * r[:, None], targets * r, rcond=None)[0]
-    return solution[1:], solution[0]                        # word weights (d,), intercept
+def weighted_r2(targets, predictions, weights):
+    y, f, w = (np.asarray(v, dtype=float) for v in (targets, predictions, weights))
+    mean = np.average(y, weights=w)                      # sum(w * y) / sum(w)
+    return 1 - np.sum(w * (y - f) ** 2) / np.sum(w * (y - mean) ** 2)
 """
+    wrong_answers = (
+        (_r2(weighted_sums=False, weighted_mean=False), "unweighted"),
+        (_r2(weighted_mean=False), "weighted mean"),
+        (_r2(one_minus=False), "1 -"),
+        (lambda y, f, w: np.sum(w * (y - f) ** 2), "should be"),
+        (lambda y, f, w: [_r2()(y, f, w)] * 2, "one number"),
+    )
 
     def check_answer(self, answer):
-        result = call(answer, _MASKS.copy(), _TARGETS.copy(), _WEIGHTS.copy())
-        if not isinstance(result, tuple | list) or len(result) != 2:
-            raise Incorrect("return two things: the word weights (an array of 4) and the intercept (a number)")
-        coefficients = _numbers(result[0], (4,), "the word weights")
-        intercept = float(np.asarray(result[1], dtype=float).ravel()[0])
-        expected, expected_intercept = _least_squares(_MASKS, _TARGETS, np.sqrt(_WEIGHTS))
-        if np.allclose(coefficients, _least_squares(_MASKS, _TARGETS, np.ones(40))[0], atol=1e-6):
-            raise Incorrect("that is the unweighted fit: the samples near the text must count more (weight pi_i)")
-        if np.allclose(coefficients, _least_squares(_MASKS, _TARGETS, _WEIGHTS)[0], atol=1e-6):
-            raise Incorrect("the samples are weighted twice: multiply the rows by sqrt(pi_i), so that their "
-                            "squared errors are multiplied by pi_i")
-        no_intercept = np.linalg.lstsq(_MASKS * np.sqrt(_WEIGHTS)[:, None], _TARGETS * np.sqrt(_WEIGHTS),
-                                       rcond=None)[0]
-        if np.allclose(coefficients, no_intercept, atol=1e-6):
-            raise Incorrect("the intercept is missing: add a column of ones to the masks")
-        if not np.allclose(coefficients, expected, atol=1e-6):
-            raise Incorrect(f"expected word weights {np.round(expected, 4).tolist()}, got "
-                            f"{np.round(coefficients, 4).tolist()}")
-        if not np.isclose(intercept, expected_intercept, atol=1e-6):
-            raise Incorrect(f"the word weights are right; the intercept should be {expected_intercept:.4f}, "
-                            f"got {intercept:.4f}")
-        return ("LIME adds a small ridge penalty (alpha=1) to this fit: course_lib.explain.fit_surrogate and the "
-                "lime package use sklearn's Ridge with sample_weight.")
+        rng = np.random.default_rng(8)
+        y = rng.random(30)
+        f = 0.7 * y + 0.1 + 0.1 * rng.normal(size=30)
+        w = np.sqrt(np.exp(-(100 * rng.random(30)) ** 2 / 25 ** 2))
+        value = asserts.number(asserts.call_with(answer, y, f, w, names=("targets", "predictions", "weights")),
+                               "weighted_r2(targets, predictions, weights)")
+        if np.isclose(value, _r2(weighted_sums=False, weighted_mean=False)(y, f, w)):
+            raise Incorrect("that is the unweighted R^2: multiply each squared error by the sample's weight, so that "
+                            "the samples near the text count more")
+        if np.isclose(value, _r2(weighted_mean=False)(y, f, w)):
+            raise Incorrect("the total sum of squares must be around the weighted mean, np.average(y, weights=w), "
+                            "not the plain mean")
+        if np.isclose(value, _r2(one_minus=False)(y, f, w)):
+            raise Incorrect("that is the ratio residual / total; R^2 is 1 - that ratio (1 means a perfect fit)")
+        asserts.close(value, _r2()(y, f, w), "the weighted R^2")
+        from sklearn.metrics import r2_score
+
+        return (f"sklearn agrees: r2_score(y, f, sample_weight=w) = {r2_score(y, f, sample_weight=w):.4f}; "
+                "Explanation.score is this number for the surrogate's fit.")
+
+
+def _overlap(key, formula="share"):
+    def top_k_overlap(a, b, k):
+        top_a = {w for w, _ in sorted(a.items(), key=lambda item: key(item[1]))[:k]}
+        top_b = {w for w, _ in sorted(b.items(), key=lambda item: key(item[1]))[:k]}
+        common = len(top_a & top_b)
+        return {"share": common / k, "count": common, "jaccard": common / len(top_a | top_b),
+                "anywhere": sum(w in b for w in top_a) / k}[formula]
+    return top_k_overlap
 
 
 class TopKOverlap(Problem):
@@ -174,18 +205,29 @@ def top_k_overlap(a, b, k):
     return len(top(a) & top(b)) / k
 """
 
+    wrong_answers = (
+        (_overlap(lambda w: -w), "not by the weight itself"),
+        (_overlap(lambda w: -abs(w), formula="count"), "divided by k"),
+        (_overlap(lambda w: -abs(w), formula="jaccard"), "Jaccard"),
+        (_overlap(lambda w: -abs(w), formula="anywhere"), "top k of BOTH"),
+        (lambda a, b, k: None, "returned None"),
+    )
+
     def check_answer(self, answer):
         a = {"awful": -0.40, "great": 0.30, "plot": 0.02, "boring": -0.20, "film": 0.01, "fun": 0.10}
         b = {"awful": -0.35, "boring": -0.25, "fun": 0.15, "plot": 0.12, "great": 0.05, "film": -0.01}
         # top 3 by |weight|: a {awful, great, boring}, b {awful, boring, fun}: 2 of 3 agree
-        result = call(answer, dict(a), dict(b), 3)
-        if isinstance(result, bool) or not isinstance(result, int | float | np.integer | np.floating):
-            raise Incorrect(f"return a share between 0 and 1, got {type(result).__name__}")
+        # b with every sign flipped: the same words by |weight|, the opposite ones by signed weight
+        flipped = asserts.number(call(answer, dict(a), {w: -v for w, v in a.items()}, 3), "top_k_overlap(a, b, k)")
+        if np.isclose(flipped, 0.0):
+            raise Incorrect("rank by |weight|, not by the weight itself: an explanation and its sign-flipped twin "
+                            "name the same strong words, so their overlap is 1, and you gave 0")
+        result = asserts.number(asserts.call_with(answer, a, b, 3, names=("a", "b")), "top_k_overlap(a, b, k)")
         if np.isclose(result, 2):
             raise Incorrect("that is the number of shared words; return the share, divided by k")
         if np.isclose(result, 1.0):
-            raise Incorrect("rank by |weight|, not by the weight itself: 'awful' (-0.40) is the strongest word of "
-                            "both explanations, and the largest signed weights ('great', 'fun', 'plot') are not")
+            raise Incorrect("every top word of a appears SOMEWHERE in b, but the question is how many words are in "
+                            "the top k of BOTH explanations: |top_k(a) & top_k(b)| / k")
         if np.isclose(result, 0.5):
             raise Incorrect("that is the Jaccard index |A & B| / |A | B|; the overlap of two top-k lists here is "
                             "|A & B| / k")
@@ -197,4 +239,95 @@ def top_k_overlap(a, b, k):
         return None
 
 
-PROBLEMS = [Kernel, Perturb, WeightedSurrogate, TopKOverlap]
+
+_BROKEN_CLASSIFIER_FN = """
+def make_classifier_fn(vectorizer, model):
+    def classifier_fn(texts):
+        return model.predict(vectorizer.transform(texts))
+    return classifier_fn
+"""
+
+
+def _given(code: str, name: str):
+    namespace = {}
+    exec(code, namespace)
+    return namespace[name]
+
+
+@functools.cache
+def _toy_model():
+    """TF-IDF + logistic regression on the Rotten Tomatoes training sentences: a fast model for the check."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from course_lib.data import load_rotten_tomatoes
+
+    (texts, labels), _, _ = load_rotten_tomatoes()
+    vectorizer = TfidfVectorizer(min_df=2)
+    model = LogisticRegression(C=4.0, max_iter=2000).fit(vectorizer.fit_transform(texts), labels)
+    return vectorizer, model
+
+
+class DebugClassifierFn(Problem):
+    title = "Debug the classifier_fn that LIME calls"
+    kind = "debug"
+    answer_name = "make_classifier_fn"
+    given_code = _BROKEN_CLASSIFIER_FN
+    hints = (
+        "LimeTextExplainer.explain_instance(text, classifier_fn) calls classifier_fn with a LIST of perturbed raw "
+        "strings and needs back an array of class PROBABILITIES, shape (n, 2) for two classes. What does "
+        "model.predict return?",
+        "Return `model.predict_proba(vectorizer.transform(texts))`: one row per text, one column per class.",
+    )
+    solution_code = """
+def make_classifier_fn(vectorizer, model):
+    def classifier_fn(texts):                       # a list of raw strings, as LIME passes them
+        return model.predict_proba(vectorizer.transform(texts))     # (n, 2) probabilities, rows sum to 1
+    return classifier_fn
+"""
+    wrong_answers = (
+        (lambda vectorizer, model: _given(_BROKEN_CLASSIFIER_FN, "make_classifier_fn")(vectorizer, model),
+         "probabilities"),
+        (lambda vectorizer, model: lambda texts: model.predict_proba(vectorizer.transform(texts))[:, 1],
+         "one column per class"),
+        (lambda vectorizer, model: lambda texts: model.decision_function(vectorizer.transform(texts)),
+         "probabilities"),
+        (lambda vectorizer, model: lambda texts: model.predict_proba(vectorizer.transform(texts[:1])), "one row per"),
+        (lambda vectorizer, model: lambda texts: model.predict_proba(vectorizer.transform([t.split() for t in texts])),
+         "raw strings"),
+        (lambda vectorizer, model: None, "returned None"),
+    )
+
+    def check_answer(self, answer):
+        vectorizer, model = _toy_model()
+        classifier_fn = asserts.returned(call(answer, vectorizer, model), "make_classifier_fn(vectorizer, model)")
+        if not callable(classifier_fn):
+            raise Incorrect(f"make_classifier_fn should return a function (classifier_fn), got a "
+                            f"{type(classifier_fn).__name__}")
+        texts = ["a gorgeous , witty film", "dull and lifeless", "the plot", "an utterly charming comedy"]
+        try:
+            result = classifier_fn(list(texts))
+        except Exception as error:  # noqa: BLE001 - the learner's function fails on what LIME passes
+            raise Incorrect(f"classifier_fn(texts) raised {type(error).__name__}: {error}. LIME passes a list of raw "
+                            "strings: give them to vectorizer.transform as they are") from None
+        result = asserts.array(result, "classifier_fn(texts)")
+        if result.ndim == 1:
+            raise Incorrect(f"classifier_fn returned shape {result.shape}, one value per text; LIME needs class "
+                            "probabilities with one column per class, shape (n, 2): use model.predict_proba")
+        if result.shape != (4, 2):
+            raise Incorrect(f"for 4 texts classifier_fn should return one row per text and one column per class, "
+                            f"shape (4, 2), got {result.shape}")
+        if not (np.all(result >= 0) and np.allclose(result.sum(axis=1), 1.0)):
+            raise Incorrect("the rows are not probabilities (each between 0 and 1, summing to 1): use "
+                            "model.predict_proba, not predict or decision_function")
+        asserts.close(result, model.predict_proba(vectorizer.transform(texts)), "classifier_fn(texts)")
+        from lime.lime_text import LimeTextExplainer
+
+        explainer = LimeTextExplainer(class_names=["negative", "positive"], random_state=0)
+        explanation = explainer.explain_instance("a gorgeous , witty film with a dull plot", classifier_fn,
+                                                 num_features=3, num_samples=300)
+        words = [str(word) for word, _ in explanation.as_list()]
+        return f"LIME runs with it: its three strongest words for the test sentence are {words}."
+
+
+PROBLEMS = [KernelWidthFor, PerturbPositions, WeightedR2, TopKOverlap, DebugClassifierFn]

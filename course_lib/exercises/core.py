@@ -14,7 +14,7 @@ but are not recorded, and it is not counted as an exercise.
 from __future__ import annotations
 
 import dis
-import numbers
+import re
 import types
 from dataclasses import dataclass
 
@@ -53,19 +53,20 @@ def _is_stub_function(function) -> bool:
         i.argval is None for i in instructions if i.opname in ("LOAD_CONST", "RETURN_CONST"))
 
 
+# What Python puts in every class's namespace: a class whose namespace holds nothing else is still empty.
+_CLASS_BOILERPLATE = {"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__firstlineno__",
+                      "__static_attributes__", "__annotations__"}
+
+
 def is_placeholder(answer) -> bool:
-    """True for ``...``, ``None``, a function whose body is only ``...``, ``pass`` or a docstring, and a
-    class with an empty body."""
+    """True for ``...``, ``None``, a ``def`` whose body is only ``...``, ``pass`` or a docstring, and a class
+    with an empty body. A lambda and a class with any method (even only ``__init__``) are attempts."""
     if answer is Ellipsis or answer is None:
         return True
     if isinstance(answer, type):
-        return not [name for name in vars(answer) if not (name.startswith("__") and name.endswith("__"))]
-    return isinstance(answer, types.FunctionType) and _is_stub_function(answer)
-
-
-def is_whole_number(value) -> bool:
-    """True for Python and NumPy integers; False for bools, floats (even 784.0) and everything else."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        return not set(vars(answer)) - _CLASS_BOILERPLATE
+    return (isinstance(answer, types.FunctionType) and answer.__name__ != "<lambda>"
+            and _is_stub_function(answer))
 
 
 def call(function, *args, **kwargs):
@@ -80,23 +81,26 @@ def call(function, *args, **kwargs):
         raise NotAttempted() from None
     except Exception as error:  # noqa: BLE001 - any crash of the learner's code becomes a message
         shown = ", ".join([_short(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items()])
-        raise Incorrect(
-            f"your function raised {type(error).__name__}: {error} (called as {_name(function)}({shown}))"
-        ) from None
+        raise Incorrect(f"{_explain(error)} (called as {_name(function)}({shown}))") from None
 
 
-def call_on_array(function, array):
-    """Call the learner's ``function(array)`` (as ``call`` does) and return its result, which must be a NumPy
-    array; ``Incorrect`` if it is not, or if the function changed ``array`` in place."""
-    import numpy as np
-
-    before = array.copy()
-    result = call(function, array)
-    if not isinstance(result, np.ndarray):
-        raise Incorrect(f"expected a NumPy array back, got {type(result).__name__}")
-    if not np.array_equal(array, before):
-        raise Incorrect("your function changed the input array; return a new array instead")
-    return result
+def _explain(error: Exception) -> str:
+    """A crash in words: NumPy's shape errors are said in terms of the arrays, not of gufunc signatures."""
+    message = str(error)
+    matmul = re.search(r"^matmul: .*\(size (\d+) is different from (\d+)\)", message)
+    if matmul:
+        right, left = matmul.groups()
+        return (f"a matrix product A @ B failed: A's last axis has size {left} but B's second-to-last axis has "
+                f"size {right}, and they must be equal. Print the shapes of both sides; for a batch of matrices "
+                "(3-D arrays) .T reverses ALL the axes, so transpose the last two with .swapaxes(-1, -2)")
+    broadcast = re.search(r"could not be broadcast together with (?:remapped )?shapes (.*)", message)
+    if broadcast:
+        return (f"an element-wise operation got arrays whose shapes do not fit together: {broadcast.group(1).strip()}"
+                ". Print the shapes; two axes fit when they are equal or one of them is 1")
+    if "truth value of an array" in message:
+        return (f"your function raised ValueError: {message}. An `if`, `and`, `or` or Python's max() needs ONE "
+                "True/False but got a whole array; NumPy's np.maximum, np.where and & work element by element")
+    return f"your function raised {type(error).__name__}: {message}"
 
 
 def _name(function) -> str:
@@ -124,6 +128,11 @@ def verdict(status: str, text: str) -> str:
     return f"\x1b[{ANSI_COLOURS[status]}m{MARKERS[status]} {text}\x1b[0m"
 
 
+# What an exercise asks the learner to do: write a function (or a value), build a Keras model to a contract,
+# fix a broken listing, or run a measurement and report it.
+KINDS = ("function", "build", "debug", "experiment")
+
+
 class Problem:
     """One exercise. Subclasses set the class attributes and implement ``check_answer``."""
 
@@ -131,8 +140,12 @@ class Problem:
     key: str = ""  # the stable id progress is recorded under; defaults to the class's name
     worked_example: bool = False  # solved in the chapter's text: checks print a verdict, are not recorded
     answer_name: str = ""  # what the learner writes (a function or variable name); the solution defines it
+    kind: str = "function"  # one of KINDS: what the learner does
     hints: tuple[str, ...] = ()
     solution_code: str = ""
+    # Answers a learner may plausibly give, each with a fragment of the message it must earn; the tests run
+    # every one (tests/test_exercises.py).
+    wrong_answers: tuple[tuple[object, str], ...] = ()
 
     def __init__(self, chapter_id: str, question: str):
         self.chapter_id = chapter_id
@@ -182,8 +195,12 @@ class Problem:
         if not self.hints:
             print(f"No hint for this one: try the solution, ex.{self.question}.solution()")
             return
-        if not isinstance(level, int) or not 1 <= level <= len(self.hints):
-            raise ValueError(f"level must be an int from 1 to {len(self.hints)}, got {level!r}")
+        if isinstance(level, bool) or not isinstance(level, int) or level < 1:
+            raise ValueError(f"level must be a whole number from 1 to {len(self.hints)}, got {level!r}")
+        if level > len(self.hints):
+            print(f"No more hints: {self.chapter_id}.{self.question} has {len(self.hints)}. "
+                  f"The solution is next: ex.{self.question}.solution()")
+            return
         more = f"  (next: ex.{self.question}.hint({level + 1}))" if level < len(self.hints) else ""
         print(f"Hint {level}/{len(self.hints)}: {self.hints[level - 1]}{more}")
 
