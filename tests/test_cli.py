@@ -74,7 +74,7 @@ def test_progress_lists_exercises_by_title_with_the_next_step(capsys, learner):
     assert "✓ q2  Scale uint8 images (0..255) to float32 values in [0, 1]" in out
     assert "✗ q3  Count how many images each digit 0..9 has" in out and "incorrect (2 attempts)" in out
     assert "Next: chapter 00, q3" in out and "`course start 00`" in out
-    assert "03 · Convolutional networks · 卷积神经网络  0/4 correct" in out
+    assert "03 · Convolutional networks · 卷积神经网络  0/5 correct" in out
 
 
 def test_progress_json(capsys, learner):

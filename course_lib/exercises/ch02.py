@@ -245,8 +245,8 @@ def make_digit_classifier():
             raise Incorrect("the model is not compiled: call model.compile(optimizer=..., loss=..., "
                             "metrics=['accuracy']) before returning it")
         if loss in ("categorical_crossentropy", "categorical_focal_crossentropy"):
-            raise Incorrect("categorical_crossentropy expects one-hot label rows of shape (n, 10), but the labels "
-                            "are integer labels 0..9 of shape (n,): use 'sparse_categorical_crossentropy'")
+            raise Incorrect("categorical_crossentropy expects one-hot label rows of shape (n, 10), but y_train holds "
+                            "integer labels 0..9, shape (n,): use 'sparse_categorical_crossentropy'")
         if loss != "sparse_categorical_crossentropy":
             raise Incorrect(f"the loss is {loss!r}; a 10-class classifier with integer labels trains on "
                             "'sparse_categorical_crossentropy'")

@@ -172,8 +172,9 @@ class Problem:
         return Outcome(CORRECT, remark or "")
 
     def _not_attempted_message(self) -> str:
-        return (f"write `{self.answer_name}`, replacing the `...`, then run the check again. "
-                f"Stuck? ex.{self.question}.hint()")
+        what = (f"fill in `{self.answer_name}`, replacing each `...` with what you measured" if self.kind == "experiment"
+                else f"write `{self.answer_name}`, replacing the `...`")
+        return f"{what}, then run the check again. Stuck? ex.{self.question}.hint()"
 
     def check(self, answer=Ellipsis) -> None:
         """Check ``answer``, print the verdict and record it in the progress file (unless a worked example)."""
