@@ -4,8 +4,8 @@ not hold, raises ``Incorrect`` with the message a learner needs (what was expect
 Every checker in ``chNN.py`` builds on these, so the same mistake gets the same words in every chapter:
 
 - ``returned``: the function returned ``None`` (a forgotten ``return``).
-- ``array``, ``number``, ``whole_number``, ``text``, ``mapping``, ``tokens``: the kind of a result
-  (with ``shape`` / ``dtype`` for arrays).
+- ``array``, ``number``, ``whole_number``, ``text``, ``mapping``, ``tokens``, ``of_kind``: the kind of a
+  result (with ``shape`` / ``dtype`` for arrays).
 - ``parts``: a tuple or list of a given length, e.g. ``(h, c)``.
 - ``close``: numbers equal within a tolerance, naming the first entry that differs.
 - ``unchanged``: the function changed its input in place.
@@ -77,28 +77,28 @@ def whole_number(result, what: str) -> int:
     return int(result)
 
 
+def of_kind(result, what: str, accepts, described: str):
+    """``result`` when ``accepts(result)`` is true; else ``Incorrect``: ``{what} should be {described}, got ...``."""
+    returned(result, what)
+    if not accepts(result):
+        raise Incorrect(f"{what} should be {described}, got {_describe(result)}")
+    return result
+
+
 def text(result, what: str) -> str:
     """``result`` when it is a string."""
-    returned(result, what)
-    if not isinstance(result, str):
-        raise Incorrect(f"{what} should be a string, got {_describe(result)}")
-    return result
+    return of_kind(result, what, lambda r: isinstance(r, str), "a string")
 
 
 def tokens(result, what: str) -> list[str]:
     """``result`` as a list of strings (a list or tuple whose items are all ``str``)."""
-    returned(result, what)
-    if not isinstance(result, list | tuple) or not all(isinstance(t, str) for t in result):
-        raise Incorrect(f"{what} should be a list of strings (tokens), got {_describe(result)}")
-    return list(result)
+    accepts = lambda r: isinstance(r, list | tuple) and all(isinstance(t, str) for t in r)  # noqa: E731
+    return list(of_kind(result, what, accepts, "a list of strings (tokens)"))
 
 
 def mapping(result, what: str) -> dict:
     """``result`` when it is a dict."""
-    returned(result, what)
-    if not isinstance(result, dict):
-        raise Incorrect(f"{what} should be a dict, got {_describe(result)}")
-    return result
+    return of_kind(result, what, lambda r: isinstance(r, dict), "a dict")
 
 
 def parts(result, what: str, names: tuple[str, ...]) -> tuple:

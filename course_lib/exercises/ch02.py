@@ -164,8 +164,8 @@ _BROKEN_CLASSIFIER = """
 def make_digit_classifier():
     model = keras.Sequential([
         keras.Input(shape=(64,)),
-        layers.Dense(32, activation="relu"),
-        layers.Dense(10),
+        keras.layers.Dense(32, activation="relu"),
+        keras.layers.Dense(10),
     ])
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     return model
@@ -185,16 +185,6 @@ def _classifier(loss="sparse_categorical_crossentropy", softmax=True, hidden="re
     return make_digit_classifier
 
 
-def _given(code: str, name: str):
-    """The function ``name`` defined by ``code`` (a listing as the notebook gives it)."""
-    import keras
-    from keras import layers
-
-    namespace = {"keras": keras, "layers": layers}
-    exec(code, namespace)
-    return namespace[name]
-
-
 class DebugDigitClassifier(Problem):
     title = "Debug a Keras digit classifier that will not train"
     kind = "debug"
@@ -209,13 +199,12 @@ class DebugDigitClassifier(Problem):
     )
     solution_code = """
 import keras
-from keras import layers
 
 def make_digit_classifier():
     model = keras.Sequential([
         keras.Input(shape=(64,)),
-        layers.Dense(32, activation="relu"),
-        layers.Dense(10, activation="softmax"),       # probabilities, as the loss below expects
+        keras.layers.Dense(32, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),       # probabilities, as the loss below expects
     ])
     model.compile(optimizer="adam",
                   loss="sparse_categorical_crossentropy",   # integer labels 0..9, not one-hot rows
@@ -223,7 +212,7 @@ def make_digit_classifier():
     return model
 """
     wrong_answers = (
-        (lambda: _given(_BROKEN_CLASSIFIER, "make_digit_classifier")(), "integer labels"),
+        (lambda: keras_checks.define_with_keras(_BROKEN_CLASSIFIER, "make_digit_classifier")(), "integer labels"),
         (_classifier(loss="categorical_crossentropy"), "integer labels"),
         (_classifier(softmax=False), "from_logits=True"),
         (_classifier(loss="mse"), "sparse_categorical_crossentropy"),
@@ -266,63 +255,58 @@ def make_digit_classifier():
                 "but stay near 0.1 accuracy, because the loss reads the logits as probabilities.")
 
 
-def _prf(swap=False, arithmetic=False):
-    def precision_recall_f1(y_true, y_pred):
+def _f_beta(formula):
+    def f_beta(y_true, y_pred, beta):
         tp = np.sum((y_pred == 1) & (y_true == 1))
-        fp = np.sum((y_pred == 1) & (y_true == 0))
-        fn = np.sum((y_pred == 0) & (y_true == 1))
-        p, r = tp / (tp + fp), tp / (tp + fn)
-        if swap:
-            p, r = r, p
-        return p, r, (p + r) / 2 if arithmetic else 2 * p * r / (p + r)
-    return precision_recall_f1
+        return formula(tp / np.sum(y_pred == 1), tp / np.sum(y_true == 1), beta)
+    return f_beta
 
 
-class PrecisionRecallF1(Problem):
-    title = "Precision, recall and F1 by hand"
-    answer_name = "precision_recall_f1"
+class FBeta(Problem):
+    title = "The F-beta score: when recall matters more than precision"
+    answer_name = "f_beta"
     hints = (
-        "Count TP (predicted 1, truly 1), FP (predicted 1, truly 0) and FN (predicted 0, truly 1). "
-        "Precision = TP / (TP + FP); recall = TP / (TP + FN).",
-        "F1 is the harmonic mean: 2 * precision * recall / (precision + recall).",
+        "Section 8's precision TP / (TP + FP) and recall TP / (TP + FN), with class 1 as the positive class. "
+        "F-beta = (1 + beta^2) P R / (beta^2 P + R): beta = 1 gives F1, beta = 2 weighs recall more.",
+        "`(1 + beta ** 2) * p * r / (beta ** 2 * p + r)`; the beta^2 multiplies the PRECISION in the denominator.",
     )
     solution_code = """
 import numpy as np
 
-def precision_recall_f1(y_true, y_pred):
+def f_beta(y_true, y_pred, beta):
     tp = np.sum((y_pred == 1) & (y_true == 1))
-    fp = np.sum((y_pred == 1) & (y_true == 0))
-    fn = np.sum((y_pred == 0) & (y_true == 1))
-    precision = tp / (tp + fp)
-    recall = tp / (tp + fn)
-    return precision, recall, 2 * precision * recall / (precision + recall)
+    precision = tp / np.sum(y_pred == 1)
+    recall = tp / np.sum(y_true == 1)
+    return (1 + beta ** 2) * precision * recall / (beta ** 2 * precision + recall)
 """
-
     wrong_answers = (
-        (_prf(swap=True), "swapped"), (_prf(arithmetic=True), "HARMONIC"),
-        (lambda y, p: (np.mean(y == p),) * 3, "precision should be"),
-        (lambda y, p: _prf()(y, p)[:2], "3 things"),
+        (_f_beta(lambda p, r, b: (1 + b ** 2) * p * r / (b ** 2 * r + p)), "swapped"),
+        (_f_beta(lambda p, r, b: (1 + b) * p * r / (b * p + r)), "beta SQUARED"),
+        (_f_beta(lambda p, r, b: 2 * p * r / (p + r)), "ignores beta"),
+        (_f_beta(lambda p, r, b: (p + r) / 2), "expected 0.682"),
+        (lambda y, p, b: print("F", b), "returned None"),
     )
 
     def check_answer(self, answer):
         y_true = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
-        y_pred = np.array([1, 1, 1, 0, 1, 1, 1, 0, 0, 0])  # TP 3, FP 3, FN 1
-        names = ("precision", "recall", "f1")
-        result = asserts.parts(call(answer, y_true, y_pred), "precision_recall_f1(y_true, y_pred)", names)
-        precision, recall, f1 = (asserts.number(r, name) for r, name in zip(result, names, strict=True))
-        if np.isclose(precision, 0.75) and np.isclose(recall, 0.5):
-            raise Incorrect("precision and recall are swapped: precision asks 'of the predicted positives, how "
-                            "many are right?' = TP / (TP + FP)")
-        if not np.isclose(precision, 0.5):
-            raise Incorrect(f"precision should be TP / (TP + FP) = 3 / 6 = 0.5, got {precision:.4f}")
-        if not np.isclose(recall, 0.75):
-            raise Incorrect(f"recall should be TP / (TP + FN) = 3 / 4 = 0.75, got {recall:.4f}")
-        if np.isclose(f1, 0.625):
-            raise Incorrect("that is the arithmetic mean; F1 is the HARMONIC mean, 2PR / (P + R)")
-        if not np.isclose(f1, 0.6):
-            raise Incorrect(f"F1 = 2 * 0.5 * 0.75 / (0.5 + 0.75) = 0.6, got {f1:.4f}")
-        return None
+        y_pred = np.array([1, 1, 1, 0, 1, 1, 1, 0, 0, 0])  # TP 3, FP 3, FN 1: precision 0.5, recall 0.75
+        p, r = 0.5, 0.75
+        for beta in (2.0, 0.5, 1.0):
+            value = asserts.number(asserts.call_with(answer, y_true, y_pred, beta, names=("y_true", "y_pred")),
+                                   "f_beta(y_true, y_pred, beta)")
+            expected = (1 + beta ** 2) * p * r / (beta ** 2 * p + r)
+            if beta != 1 and np.isclose(value, (1 + beta ** 2) * p * r / (beta ** 2 * r + p)):
+                raise Incorrect(f"for beta={beta} you gave {value:.3f}: precision and recall are swapped in the "
+                                "denominator; it is beta^2 * precision + recall, so a large beta favours recall")
+            if beta != 1 and np.isclose(value, (1 + beta) * p * r / (beta * p + r)):
+                raise Incorrect("use beta SQUARED: (1 + beta^2) P R / (beta^2 P + R)")
+            if beta != 1 and np.isclose(value, 0.6):
+                raise Incorrect(f"for beta={beta} you gave 0.6, the F1 score: your formula ignores beta")
+            if not np.isclose(value, expected):
+                raise Incorrect(f"with precision 0.5 and recall 0.75, beta={beta}: expected {expected:.3f}, got "
+                                f"{value:.3f}")
+        return "sklearn.metrics.fbeta_score(y_true, y_pred, beta=2) gives the same."
 
 
 PROBLEMS = [BinaryCrossEntropyFromLogits, TanhDenseBackward, DenseParameterCount, DebugDigitClassifier,
-            PrecisionRecallF1]
+            FBeta]

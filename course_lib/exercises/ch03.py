@@ -94,7 +94,7 @@ class StackOutputSize(Problem):
     title = "The output size after a stack of convolution and pooling layers"
     answer_name = "stack_output_size"
     hints = (
-        "Apply section 3's formula once per layer, feeding each layer's output size to the next: "
+        "Apply section 2's output-size formula once per layer, feeding each layer's output size to the next: "
         "n <- floor((n + 2p - k) / s) + 1 for each (k, p, s) in `layers`.",
         "`for k, p, s in layers: n = (n + 2 * p - k) // s + 1`, then `return n`.",
     )
@@ -252,44 +252,60 @@ def build_small_cnn():
                 "epochs; compare the published model and the logistic-regression baseline above, on the same images.")
 
 
-class MaxPool(Problem):
-    title = "2x2 max pooling with stride 2"
-    answer_name = "max_pool2d"
+def _pool(size=3, stride=2, reduce=np.max, pad=0):
+    def max_pool_3x3_stride2(x):
+        x = np.pad(x, pad, constant_values=-np.inf) if pad else x
+        rows, cols = (x.shape[0] - size) // stride + 1, (x.shape[1] - size) // stride + 1
+        return np.array([[reduce(x[i * stride:i * stride + size, j * stride:j * stride + size])
+                          for j in range(cols)] for i in range(rows)])
+    return max_pool_3x3_stride2
+
+
+class OverlappingMaxPool(Problem):
+    title = "Overlapping max pooling: 3x3 windows, stride 2"
+    answer_name = "max_pool_3x3_stride2"
     hints = (
-        "The output has shape (H // 2, W // 2); output (i, j) is the maximum of the 2x2 block at rows 2i, 2i+1 "
-        "and columns 2j, 2j+1. An odd last row or column is dropped, as in Keras' 'valid' pooling.",
-        "Crop to even size, reshape to (H//2, 2, W//2, 2) and take .max(axis=(1, 3)).",
+        "The windows are 3x3 but move by 2, so neighbouring windows share a row or a column. With 'valid' padding "
+        "the output has (H - 3) // 2 + 1 rows (section 2's output-size formula) and likewise columns; output "
+        "(i, j) is the maximum of x[2i:2i+3, 2j:2j+3].",
+        "Two loops: `out[i, j] = x[2 * i:2 * i + 3, 2 * j:2 * j + 3].max()`, with out of shape "
+        "((H - 3) // 2 + 1, (W - 3) // 2 + 1).",
     )
     solution_code = """
-def max_pool2d(x):
-    h, w = x.shape[0] // 2, x.shape[1] // 2
-    return x[:2 * h, :2 * w].reshape(h, 2, w, 2).max(axis=(1, 3))
-"""
+import numpy as np
 
+def max_pool_3x3_stride2(x):
+    rows, cols = (x.shape[0] - 3) // 2 + 1, (x.shape[1] - 3) // 2 + 1
+    out = np.zeros((rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            out[i, j] = x[2 * i:2 * i + 3, 2 * j:2 * j + 3].max()   # windows overlap by one row/column
+    return out
+"""
     wrong_answers = (
-        (lambda x: x[:6, :6].reshape(3, 2, 3, 2).mean(axis=(1, 3)), "average pooling"),
-        (lambda x: np.maximum(np.maximum(x[:-1, :-1], x[1:, :-1]), np.maximum(x[:-1, 1:], x[1:, 1:])), "stride 1"),
-        (lambda x: np.pad(x, ((0, 1), (0, 0)))[:8, :6].reshape(4, 2, 3, 2).max(axis=(1, 3)), "padded"),
-        (lambda x: x[:6, :6].reshape(3, 2, 3, 2).min(axis=(1, 3)), "maximum of each"),
-        (lambda x: x.reshape(3, 2, 3, 2).max(axis=(1, 3)), "raised ValueError"),
+        (_pool(size=2), "2x2 windows"),
+        (_pool(stride=1), "stride 1"),
+        (_pool(reduce=np.mean), "average pooling"),
+        (_pool(pad=1), "padded"),
+        (lambda x: None, "returned None"),
     )
 
     def check_answer(self, answer):
-        x = np.random.default_rng(5).normal(size=(7, 6))
-        crop = x[:6, :6].reshape(3, 2, 3, 2)
-        expected = crop.max(axis=(1, 3))
-        result = asserts.array(asserts.call_with(answer, x, names=("x",)), "max_pool2d(x)", dtype="float")
-        if result.shape == (6, 5):
-            raise Incorrect("you slid the window one pixel at a time (stride 1); pooling here moves by 2")
-        if result.shape == (4, 3):
-            raise Incorrect("you padded the odd row; Keras' default 'valid' pooling drops it: (7, 6) -> (3, 3)")
+        x = np.random.default_rng(5).normal(size=(9, 8))
+        expected = _pool()(x)                                  # (4, 3)
+        result = asserts.array(asserts.call_with(answer, x, names=("x",)), "max_pool_3x3_stride2(x)", dtype="float")
+        if result.shape == _pool(size=2)(x).shape and np.allclose(result, _pool(size=2)(x)):
+            raise Incorrect("those are 2x2 windows; here each window is 3x3 (and they overlap, moving by 2)")
+        if result.shape == (7, 6):
+            raise Incorrect("you moved the window one pixel at a time (stride 1); it moves by 2: (9, 8) -> (4, 3)")
+        if result.shape == (5, 4):
+            raise Incorrect("you padded the input ('same'); with 'valid' pooling (9, 8) gives (4, 3)")
         if result.shape != expected.shape:
-            raise Incorrect(f"a (7, 6) input gives (3, 3), got {result.shape}")
-        if np.allclose(result, crop.mean(axis=(1, 3))):
-            raise Incorrect("that is average pooling; take the maximum of each block")
-        if not np.allclose(result, expected):
-            raise Incorrect("values differ from the maximum of each 2x2 block")
-        return None
+            raise Incorrect(f"a (9, 8) input gives ((9 - 3) // 2 + 1, (8 - 3) // 2 + 1) = (4, 3), got {result.shape}")
+        if np.allclose(result, _pool(reduce=np.mean)(x)):
+            raise Incorrect("that is average pooling; take the maximum of each window")
+        asserts.close(result, expected, "max_pool_3x3_stride2(x)")
+        return "keras.layers.MaxPooling2D(pool_size=3, strides=2) computes the same (AlexNet's pooling)."
 
 
-PROBLEMS = [Conv2D, StackOutputSize, SameCnnParams, MaxPool, BuildSmallCnn]
+PROBLEMS = [Conv2D, StackOutputSize, SameCnnParams, OverlappingMaxPool, BuildSmallCnn]

@@ -9,46 +9,67 @@ from course_lib.exercises.core import Incorrect, Problem, call
 from course_lib.reference import sigmoid
 
 
-class RnnStep(Problem):
-    title = "One step of a simple RNN"
-    answer_name = "rnn_step"
+def _rnn(backwards=True, realign=True, activation=np.tanh):
+    def reverse_rnn(x, W_x, W_h, b):
+        steps = range(x.shape[1] - 1, -1, -1) if backwards else range(x.shape[1])
+        h = np.zeros((x.shape[0], W_h.shape[0]))
+        states = []
+        for t in steps:
+            h = activation(x[:, t] @ W_x + h @ W_h + b)
+            states.append(h)
+        if backwards and realign:
+            states = states[::-1]
+        return np.stack(states, axis=1)
+    return reverse_rnn
+
+
+class ReverseRnn(Problem):
+    title = "A simple RNN that reads the sequence backwards"
+    answer_name = "reverse_rnn"
     hints = (
-        "The new hidden state mixes the current input and the previous hidden state, then squashes: "
-        "h_t = tanh(x_t W_x + h_{t-1} W_h + b).",
-        "`np.tanh(x_t @ W_x + h_prev @ W_h + b)`; shapes (batch, features) @ (features, units) and "
-        "(batch, units) @ (units, units).",
+        "Start from h = zeros (batch, units) and apply h = tanh(x_t W_x + h W_h + b) for t = T-1, T-2, ..., 0. "
+        "Store each state at the position of the input it has just read, so that out[:, t] is the state after "
+        "reading x[:, t] (and everything after it).",
+        "`for t in reversed(range(T)): h = np.tanh(x[:, t] @ W_x + h @ W_h + b); out[:, t] = h` with "
+        "out = np.zeros((batch, T, units)).",
     )
     solution_code = """
 import numpy as np
 
-def rnn_step(x_t, h_prev, W_x, W_h, b):
-    return np.tanh(x_t @ W_x + h_prev @ W_h + b)
+def reverse_rnn(x, W_x, W_h, b):
+    batch, steps, _ = x.shape
+    h = np.zeros((batch, W_h.shape[0]))
+    out = np.zeros((batch, steps, W_h.shape[0]))
+    for t in reversed(range(steps)):                 # read the last step first
+        h = np.tanh(x[:, t] @ W_x + h @ W_h + b)
+        out[:, t] = h                                # aligned with the input: out[:, t] has read x[:, t:]
+    return out
 """
-
     wrong_answers = (
-        (lambda x, h, Wx, Wh, b: x @ Wx + h @ Wh + b, "no activation"),
-        (lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + b), "previous hidden state"),
-        (lambda x, h, Wx, Wh, b: 1 / (1 + np.exp(-(x @ Wx + h @ Wh + b))), "tanh, not the sigmoid"),
-        (lambda x, h, Wx, Wh, b: np.tanh(Wx @ x + Wh @ h + b), "matrix product A @ B failed"),
-        (lambda x, h, Wx, Wh, b: None, "returned None"),
+        (_rnn(backwards=False), "forwards"),
+        (_rnn(realign=False), "reading order"),
+        (_rnn(activation=lambda v: v), "no activation"),
+        (lambda x, W_x, W_h, b: _rnn()(x, W_x, W_h, b)[:, 0], "should have shape (2, 5, 4)"),
+        (lambda x, W_x, W_h, b: np.tanh(W_x @ x[:, 0] + b), "matrix product A @ B failed"),
+        (lambda x, W_x, W_h, b: None, "returned None"),
     )
 
     def check_answer(self, answer):
         rng = np.random.default_rng(0)
-        x_t, h_prev = rng.normal(size=(2, 3)), rng.normal(size=(2, 4))
-        W_x, W_h, b = rng.normal(size=(3, 4)), rng.normal(size=(4, 4)), rng.normal(size=4)
-        expected = np.tanh(x_t @ W_x + h_prev @ W_h + b)
-        result = asserts.array(asserts.call_with(answer, x_t, h_prev, W_x, W_h, b, names=("x_t", "h_prev")),
-                               "rnn_step(x_t, h_prev, W_x, W_h, b)", shape=expected.shape)
-        if np.allclose(result, x_t @ W_x + h_prev @ W_h + b):
-            raise Incorrect("no activation: squash the sum with np.tanh")
-        if np.allclose(result, np.tanh(x_t @ W_x + b)):
-            raise Incorrect("the previous hidden state is missing: add h_prev @ W_h, that is the recurrence")
-        if np.allclose(result, sigmoid(x_t @ W_x + h_prev @ W_h + b)):
-            raise Incorrect("a simple RNN uses tanh, not the sigmoid")
-        if not np.allclose(result, expected):
-            raise Incorrect("values differ from tanh(x_t @ W_x + h_prev @ W_h + b)")
-        return None
+        x = rng.normal(size=(2, 5, 3))
+        W_x, W_h, b = rng.normal(size=(3, 4)) / 2, rng.normal(size=(4, 4)) / 2, rng.normal(size=4) / 2
+        result = asserts.array(asserts.call_with(answer, x, W_x, W_h, b, names=("x", "W_x", "W_h", "b")),
+                               "reverse_rnn(x, W_x, W_h, b)", shape=(2, 5, 4))
+        if np.allclose(result, _rnn(backwards=False)(x, W_x, W_h, b)):
+            raise Incorrect("that RNN reads forwards (t = 0 first); read the sequence from its last step back")
+        if np.allclose(result, _rnn(realign=False)(x, W_x, W_h, b)):
+            raise Incorrect("the states are in reading order (out[:, 0] is the state after the LAST input); put each "
+                            "one at the position of the input it has just read, so out[:, t] pairs with x[:, t]")
+        if np.allclose(result, _rnn(activation=lambda v: v)(x, W_x, W_h, b)):
+            raise Incorrect("no activation: squash each new state with np.tanh")
+        asserts.close(result, _rnn()(x, W_x, W_h, b), "reverse_rnn(x, W_x, W_h, b)")
+        return ("the backward half of a bidirectional RNN; keras.layers.Bidirectional realigns its states the same "
+                "way before concatenating them with the forward ones.")
 
 
 def _masked_lstm(x, mask, W, U, b, order="ifco", candidate=np.tanh, masked="carry", squash=np.tanh):
@@ -309,4 +330,4 @@ def build_bigru_classifier(vocab_size, units):
         return "masked, bidirectional, and it learns a rule from 32 short reviews."
 
 
-PROBLEMS = [RnnStep, MaskedLstm, LstmParams, PadBatch, BuildMaskedBiGru]
+PROBLEMS = [ReverseRnn, MaskedLstm, LstmParams, PadBatch, BuildMaskedBiGru]

@@ -96,39 +96,62 @@ def attention_from_lengths(Q, K, V, lengths):
         return "keras.layers.MultiHeadAttention takes the same mask as attention_mask, (batch, T, S) booleans."
 
 
-class CausalMask(Problem):
-    title = "A causal (look-ahead) mask"
-    answer_name = "causal_mask"
+def _padded_causal(causal=True, padding=True, lower=True, diagonal=True):
+    def padded_causal_mask(lengths, n):
+        lengths = np.asarray(lengths)
+        mask = np.ones((len(lengths), n, n), dtype=bool)
+        if causal:
+            triangle = np.tril(np.ones((n, n), dtype=bool), k=0 if diagonal else -1)
+            mask &= triangle if lower else triangle.T
+        if padding:
+            mask &= (np.arange(n)[None, :] < lengths[:, None])[:, None, :]
+        return mask
+    return padded_causal_mask
+
+
+class PaddedCausalMask(Problem):
+    title = "A causal mask for a padded batch"
+    answer_name = "padded_causal_mask"
     hints = (
-        "Position t may attend to positions 0..t: row t is True up to and including column t, False after it. "
-        "That is the lower triangle of a square matrix.",
-        "`np.tril(np.ones((n, n), dtype=bool))`.",
+        "Combine two conditions with &: position t may attend to position s when s <= t (causal: the lower "
+        "triangle, diagonal included) AND s < lengths[b] (key s is a real token of sequence b, not padding).",
+        "`causal = np.tril(np.ones((n, n), dtype=bool))`; `real = np.arange(n)[None, None, :] < "
+        "np.asarray(lengths)[:, None, None]`; return `causal[None] & real`, shape (batch, n, n).",
     )
     solution_code = """
 import numpy as np
 
-def causal_mask(n):
-    return np.tril(np.ones((n, n), dtype=bool))
+def padded_causal_mask(lengths, n):
+    causal = np.tril(np.ones((n, n), dtype=bool))                                    # s <= t
+    real = np.arange(n)[None, None, :] < np.asarray(lengths)[:, None, None]          # key s is not padding
+    return causal[None, :, :] & real                                                 # (batch, n, n)
 """
-
     wrong_answers = (
-        (lambda n: np.triu(np.ones((n, n), dtype=bool)), "upper triangle"),
-        (lambda n: np.tril(np.ones((n, n), dtype=bool), k=-1), "diagonal"),
-        (lambda n: np.tril(np.ones((n, n))), "booleans"), (lambda n: np.ones((n, n + 1), bool), "shape"),
+        (_padded_causal(padding=False), "padding"),
+        (_padded_causal(causal=False), "future"),
+        (_padded_causal(lower=False), "upper triangle"),
+        (_padded_causal(diagonal=False), "diagonal"),
+        (lambda lengths, n: np.tril(np.ones((n, n), dtype=bool)), "should have shape (2, 4, 4)"),
+        (lambda lengths, n: _padded_causal()(lengths, n).astype(int), "booleans"),
     )
 
     def check_answer(self, answer):
-        for n in (1, 4, 7):
-            result = asserts.array(call(answer, n), f"causal_mask({n})", shape=(n, n), dtype="bool")
-            expected = np.tril(np.ones((n, n), dtype=bool))
-            if n > 1 and np.array_equal(result, np.triu(np.ones((n, n), dtype=bool))):
-                raise Incorrect("that is the upper triangle: it lets a position see the future and not the past")
-            if np.array_equal(result, np.tril(np.ones((n, n), dtype=bool), k=-1)):
-                raise Incorrect("the diagonal is False: a position may attend to itself")
-            if not np.array_equal(result, expected):
-                raise Incorrect(f"for n={n} expected {expected.astype(int).tolist()}, "
-                                f"got {result.astype(int).tolist()}")
-        return None
+        lengths = np.array([4, 2])
+        result = asserts.array(asserts.call_with(answer, lengths, 4, names=("lengths",)),
+                               "padded_causal_mask(lengths, 4)", shape=(2, 4, 4), dtype="bool")
+        for options, message in (
+                (dict(padding=False), "the padding is not masked: sequence 1 has 2 real tokens, so keys 2 and 3 "
+                                      "must be False in every row of its mask"),
+                (dict(causal=False), "a position may see the future: key s is allowed only when s <= t"),
+                (dict(lower=False), "that is the upper triangle: it lets a position see the future, not the past"),
+                (dict(diagonal=False), "the diagonal is False: a position may attend to itself")):
+            if np.array_equal(result, _padded_causal(**options)(lengths, 4)):
+                raise Incorrect(message)
+        expected = _padded_causal()(lengths, 4)
+        if not np.array_equal(result, expected):
+            raise Incorrect(f"for lengths {lengths.tolist()} and n=4 expected {expected.astype(int).tolist()}, "
+                            f"got {result.astype(int).tolist()}")
+        return "keras.layers.MultiHeadAttention combines its use_causal_mask with the padding mask the same way."
 
 
 def _pe_variant(swap=False, own_frequency=False):
@@ -221,10 +244,10 @@ def mha_param_count(d_model, num_heads):
 _LEAKY_MODEL = """
 def make_next_token_model(vocab_size, length):
     tokens = keras.Input(shape=(length,), dtype="int32")
-    x = layers.Embedding(vocab_size, 32)(tokens)
-    attended = layers.MultiHeadAttention(num_heads=2, key_dim=16)(x, x)
-    x = layers.LayerNormalization()(x + attended)
-    outputs = layers.Dense(vocab_size, activation="softmax")(x)   # a next-token distribution at every position
+    x = keras.layers.Embedding(vocab_size, 32)(tokens)
+    attended = keras.layers.MultiHeadAttention(num_heads=2, key_dim=16)(x, x)
+    x = keras.layers.LayerNormalization()(x + attended)
+    outputs = keras.layers.Dense(vocab_size, activation="softmax")(x)   # a next-token distribution at every position
     return keras.Model(tokens, outputs)
 """
 
@@ -249,16 +272,6 @@ def _next_token_model(causal=True, attention=True, inverted=False):
     return make_next_token_model
 
 
-def _given(code: str, name: str):
-    """The function ``name`` defined by ``code`` (a listing as the notebook gives it)."""
-    import keras
-    from keras import layers
-
-    namespace = {"keras": keras, "layers": layers}
-    exec(code, namespace)
-    return namespace[name]
-
-
 class DebugFutureLeak(Problem):
     title = "Debug a next-token model that reads the future"
     kind = "debug"
@@ -266,25 +279,25 @@ class DebugFutureLeak(Problem):
     given_code = _LEAKY_MODEL
     hints = (
         "The model predicts, at each position t, the token at t + 1. Self-attention lets position t read every "
-        "position, including t + 1: the answer it should predict. What does section 5 pass to stop that?",
+        "position, including t + 1: the answer it should predict. Which argument does section 4 pass to "
+        "keras.layers.MultiHeadAttention to stop that?",
         "Call the attention layer with use_causal_mask=True: `layers.MultiHeadAttention(...)(x, x, "
         "use_causal_mask=True)`. Keep everything else.",
     )
     solution_code = """
 import keras
-from keras import layers
 
 def make_next_token_model(vocab_size, length):
     tokens = keras.Input(shape=(length,), dtype="int32")
-    x = layers.Embedding(vocab_size, 32)(tokens)
-    attended = layers.MultiHeadAttention(num_heads=2, key_dim=16)(x, x, use_causal_mask=True)   # no peeking
-    x = layers.LayerNormalization()(x + attended)
-    outputs = layers.Dense(vocab_size, activation="softmax")(x)
+    x = keras.layers.Embedding(vocab_size, 32)(tokens)
+    attended = keras.layers.MultiHeadAttention(num_heads=2, key_dim=16)(x, x, use_causal_mask=True)   # no peeking
+    x = keras.layers.LayerNormalization()(x + attended)
+    outputs = keras.layers.Dense(vocab_size, activation="softmax")(x)
     return keras.Model(tokens, outputs)
 """
     wrong_answers = (
-        (lambda vocab_size, length: _given(_LEAKY_MODEL, "make_next_token_model")(vocab_size, length),
-         "use_causal_mask=True"),
+        (lambda vocab_size, length: keras_checks.define_with_keras(_LEAKY_MODEL, "make_next_token_model")(
+            vocab_size, length), "use_causal_mask=True"),
         (_next_token_model(inverted=True), "use_causal_mask=True"),
         (_next_token_model(attention=False), "keep the MultiHeadAttention"),
         (lambda vocab_size, length: None, "returned None"),
@@ -323,4 +336,4 @@ def make_next_token_model(vocab_size, length):
                 "future tokens, as this check does, can.")
 
 
-PROBLEMS = [AttentionFromLengths, CausalMask, PositionalEncoding, MhaParams, DebugFutureLeak]
+PROBLEMS = [AttentionFromLengths, PaddedCausalMask, PositionalEncoding, MhaParams, DebugFutureLeak]

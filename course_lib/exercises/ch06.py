@@ -23,44 +23,60 @@ _VECTORS = {
 }
 
 
-class CosineSimilarity(Problem):
-    title = "Cosine similarity"
-    answer_name = "cosine_similarity"
+def _cosines(norm_axis=1, transpose=False, normalise=True):
+    def cosine_matrix(A, B):
+        if normalise:
+            A = A / np.linalg.norm(A, axis=norm_axis, keepdims=True)
+            B = B / np.linalg.norm(B, axis=norm_axis, keepdims=True)
+        return (B @ A.T) if transpose else (A @ B.T)
+    return cosine_matrix
+
+
+class CosineMatrix(Problem):
+    title = "Cosine similarity of every word with every other, without a loop"
+    answer_name = "cosine_matrix"
     hints = (
-        "cos(u, v) = (u . v) / (|u| |v|): the dot product divided by the product of the two lengths (norms).",
-        "`np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v))`",
+        "Divide each ROW of A and of B by its length (norm); then the cosine similarity of row i of A and row j of "
+        "B is the dot product of the normalised rows, and all of them at once are one matrix product.",
+        "`A = A / np.linalg.norm(A, axis=1, keepdims=True)`, the same for B, then `return A @ B.T`: shape (n, m).",
     )
     solution_code = """
 import numpy as np
 
-def cosine_similarity(u, v):
-    return np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v))
+def cosine_matrix(A, B):
+    A = A / np.linalg.norm(A, axis=1, keepdims=True)     # every row of length 1
+    B = B / np.linalg.norm(B, axis=1, keepdims=True)
+    return A @ B.T                                       # (n, m): row i of A against row j of B
 """
-
     wrong_answers = (
-        (lambda u, v: np.dot(u, v), "dot product"),
-        (lambda u, v: np.dot(u, v) / np.dot(u, u), "squared norm"),
-        (lambda u, v: np.linalg.norm(u - v), "Euclidean"),
-        (lambda u, v: [np.dot(u, v), 1.0], "one number"),
-        (lambda u, v: 1 - np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v)), "expected 0.6788"),
+        (_cosines(normalise=False), "dot products"),
+        (_cosines(norm_axis=0), "each ROW"),
+        (_cosines(transpose=True), "(m, n)"),
+        (lambda A, B: np.linalg.norm(A[:, None] - B[None], axis=-1), "Euclidean"),
+        (lambda A, B: (A / np.linalg.norm(A)) @ (B / np.linalg.norm(B)).T, "each ROW"),
+        (lambda A, B: None, "returned None"),
     )
 
     def check_answer(self, answer):
-        u, v = np.array([3.0, 4.0, 0.0]), np.array([4.0, 3.0, 5.0])
-        result = asserts.number(asserts.call_with(answer, u, v, names=("u", "v")), "cosine_similarity(u, v)")
-        expected = 24.0 / (5.0 * np.sqrt(50.0))
-        if np.isclose(result, 24.0):
-            raise Incorrect("that is the dot product; divide it by the two norms |u| |v|")
-        if np.isclose(result, 24.0 / 50.0) or np.isclose(result, 24.0 / 25.0):
-            raise Incorrect("divide by the product of the two norms, |u| = 5 and |v| = sqrt(50), not a squared norm")
-        if np.isclose(result, np.linalg.norm(u - v)):
-            raise Incorrect("that is the Euclidean distance; cosine similarity is (u . v) / (|u| |v|)")
-        if not np.isclose(result, expected):
-            raise Incorrect(f"for u={u.tolist()}, v={v.tolist()} expected {expected:.4f}, got {result:.4f}")
-        for w in (np.array([1.0, 2.0, 3.0]), np.array([-1.0, 0.5, 2.0])):
-            if not np.isclose(asserts.number(call(answer, w, 2 * w), "cosine_similarity(u, v)"), 1.0):
-                raise Incorrect("a vector and twice itself point the same way: their cosine similarity is 1")
-        return "gensim's kv.similarity(w1, w2) computes the same."
+        A = np.array([[3.0, 4.0, 0.0], [1.0, 0.0, 0.0], [0.0, 2.0, 2.0]])
+        B = np.array([[4.0, 3.0, 5.0], [2.0, 0.0, 0.0]])
+        result = asserts.array(asserts.call_with(answer, A, B, names=("A", "B")), "cosine_matrix(A, B)")
+        expected = _cosines()(A, B)
+        if result.shape == (2, 3):
+            raise Incorrect("the result is (m, n); row i should hold the similarities of A[i]: shape (n, m) = (3, 2)")
+        asserts.array(result, "cosine_matrix(A, B)", shape=(3, 2))
+        if np.allclose(result, A @ B.T):
+            raise Incorrect("those are dot products; divide each row by its length first, so that only the "
+                            "direction counts")
+        if np.allclose(result, _cosines(norm_axis=0)(A, B)) or \
+                np.allclose(result, (A / np.linalg.norm(A)) @ (B / np.linalg.norm(B)).T):
+            raise Incorrect("normalise each ROW (each word vector) to length 1: np.linalg.norm(A, axis=1, "
+                            "keepdims=True)")
+        if np.allclose(result, np.linalg.norm(A[:, None] - B[None], axis=-1)):
+            raise Incorrect("those are Euclidean distances; cosine similarity is u . v / (|u| |v|)")
+        asserts.close(result, expected, "cosine_matrix(A, B)")
+        return ("one matrix product for all pairs; gensim's most_similar scores every word of the vocabulary the same "
+                "way, with its vectors normalised once.")
 
 
 def _analogy(score, exclude=True, target="b - a + c"):
@@ -250,4 +266,4 @@ antonym_report = {
                 "which is why chapter 07 trains a classifier on top of the vectors.")
 
 
-PROBLEMS = [CosineSimilarity, Analogy, MeanEmbedding, AntonymExperiment]
+PROBLEMS = [CosineMatrix, Analogy, MeanEmbedding, AntonymExperiment]

@@ -166,58 +166,69 @@ def my_embedding_matrix(vocabulary, vectors, dim):
         return "course_lib.embeddings.embedding_matrix does the same, and counts the coverage."
 
 
-def _mistakes(order):
-    def most_confident_mistakes(y_true, p, k):
-        wrong = np.flatnonzero((p >= 0.5).astype(int) != y_true)
-        return wrong[order(p[wrong])][:k]
-    return most_confident_mistakes
+def _errors(order=lambda p: -p, swap=False, merged=False):
+    def confident_errors(y_true, p_positive, k):
+        y, p = np.asarray(y_true), np.asarray(p_positive)
+        false_pos = np.flatnonzero((p >= 0.5) & (y == 0))
+        false_neg = np.flatnonzero((p < 0.5) & (y == 1))
+        fp = false_pos[np.argsort(order(p[false_pos]), kind="stable")][:k]
+        fn = false_neg[np.argsort(-order(p[false_neg]), kind="stable")][:k]
+        if merged:
+            wrong = np.concatenate([false_pos, false_neg])
+            return wrong[np.argsort(-np.abs(p[wrong] - 0.5), kind="stable")][:k]
+        return (fn, fp) if swap else (fp, fn)
+    return confident_errors
 
 
-class ConfidentMistakes(Problem):
-    title = "The most confident mistakes"
-    answer_name = "most_confident_mistakes"
+class ConfidentErrors(Problem):
+    title = "The most confident false positives and false negatives"
+    answer_name = "confident_errors"
     hints = (
-        "A review is a mistake when (p >= 0.5) differs from its label. The model's confidence in its (wrong) "
-        "answer is |p - 0.5|. Keep the mistakes, sort them by that confidence, largest first, return k indices.",
-        "`wrong = np.flatnonzero((p >= 0.5) != y_true)`; "
-        "`return wrong[np.argsort(-np.abs(p[wrong] - 0.5), kind='stable')][:k]`",
+        "A false positive has label 0 and p >= 0.5; the most confident ones have the HIGHEST p. A false negative "
+        "has label 1 and p < 0.5; the most confident ones have the LOWEST p. Return two index arrays, k each at "
+        "most: (false_positives, false_negatives).",
+        "`fp = np.flatnonzero((p >= 0.5) & (y_true == 0))`; `fp = fp[np.argsort(-p[fp], kind='stable')][:k]`; "
+        "the same for fn with `np.argsort(p[fn], kind='stable')`.",
     )
     solution_code = """
 import numpy as np
 
-def most_confident_mistakes(y_true, p_positive, k):
-    y_true, p = np.asarray(y_true), np.asarray(p_positive)
-    wrong = np.flatnonzero((p >= 0.5).astype(int) != y_true)
-    confidence = np.abs(p[wrong] - 0.5)                  # how sure the model was of its wrong answer
-    return wrong[np.argsort(-confidence, kind="stable")][:k]
+def confident_errors(y_true, p_positive, k):
+    y, p = np.asarray(y_true), np.asarray(p_positive)
+    fp = np.flatnonzero((p >= 0.5) & (y == 0))       # predicted positive, truly negative
+    fn = np.flatnonzero((p < 0.5) & (y == 1))        # predicted negative, truly positive
+    fp = fp[np.argsort(-p[fp], kind="stable")][:k]   # highest P(positive) first
+    fn = fn[np.argsort(p[fn], kind="stable")][:k]    # lowest P(positive) first
+    return fp, fn
 """
-
     wrong_answers = (
-        (lambda y, p, k: np.argsort(-np.abs(p - 0.5), kind="stable")[:k], "right or wrong"),
-        (_mistakes(lambda p: np.argsort(-p, kind="stable")), "distance |p - 0.5|"),
-        (_mistakes(lambda p: np.argsort(np.abs(p - 0.5), kind="stable")), "least confident first"),
-        (lambda y, p, k: ["a"] * k, "should hold integers"),
-        (lambda y, p, k: p[_mistakes(lambda q: np.argsort(-np.abs(q - 0.5), kind="stable"))(y, p, k)], "integers"),
+        (_errors(swap=True), "swapped"),
+        (_errors(order=lambda p: p), "LEAST confident"),
+        (_errors(merged=True), "2 things"),
+        (lambda y, p, k: (np.flatnonzero(p >= 0.5)[:k], np.flatnonzero(p < 0.5)[:k]), "mistakes only"),
+        (lambda y, p, k: tuple(p[i] for i in _errors()(y, p, k)), "should hold integers"),
     )
 
     def check_answer(self, answer):
-        y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0])
-        p = np.array([0.9, 0.97, 0.02, 0.1, 0.45, 0.6, 0.99, 0.51])
-        # mistakes and |p - 0.5|: 2 (0.48), 1 (0.47), 5 (0.10), 4 (0.05), 7 (0.01)
-        expected = [2, 1, 5, 4]
-        result = asserts.array(asserts.call_with(answer, y_true, p, 4, names=("y_true", "p_positive")),
-                               "most_confident_mistakes(y_true, p_positive, k)", dtype="int")
-        got = [int(i) for i in result.ravel()]
-        if got == [6, 2, 1, 0]:
-            raise Incorrect("those are the most confident predictions, right or wrong; keep only the mistakes")
-        if got == [1, 5, 7, 4]:
-            raise Incorrect("sorting by p ranks only the wrong positives; a review at p=0.02 whose label is 1 is "
-                            "a confident mistake too: use the distance |p - 0.5|")
-        if got == [7, 4, 5, 1]:
-            raise Incorrect("least confident first: sort by |p - 0.5| from largest to smallest")
-        if got != expected:
-            raise Incorrect(f"for these 8 reviews expected {expected}, got {got}")
-        return None
+        y_true = np.array([1, 0, 1, 0, 1, 0, 1, 0, 0, 1])
+        p = np.array([0.9, 0.97, 0.02, 0.1, 0.45, 0.6, 0.99, 0.51, 0.8, 0.3])
+        # false positives (label 0, p >= 0.5): 1 (0.97), 8 (0.8), 5 (0.6), 7 (0.51)
+        # false negatives (label 1, p < 0.5): 2 (0.02), 9 (0.3), 4 (0.45)
+        result = asserts.parts(asserts.call_with(answer, y_true, p, 3, names=("y_true", "p_positive")),
+                               "confident_errors(y_true, p_positive, k)", ("false_positives", "false_negatives"))
+        fp, fn = ([int(i) for i in asserts.array(r, name, dtype="int").ravel()]
+                  for r, name in zip(result, ("the false positives", "the false negatives"), strict=True))
+        if (fp, fn) == ([2, 9, 4], [1, 8, 5]):
+            raise Incorrect("false positives and false negatives are swapped: a false positive is predicted "
+                            "positive (p >= 0.5) but labelled 0")
+        if (fp, fn) == ([7, 5, 8], [4, 9, 2]):
+            raise Incorrect("LEAST confident first: false positives from the highest p down, false negatives from "
+                            "the lowest p up")
+        if any(y_true[i] == int(p[i] >= 0.5) for i in fp + fn):
+            raise Incorrect("some of these are right predictions; keep the mistakes only")
+        if (fp, fn) != ([1, 8, 5], [2, 9, 4]):
+            raise Incorrect(f"for these 10 reviews and k=3 expected ([1, 8, 5], [2, 9, 4]), got ({fp}, {fn})")
+        return "print the texts of each list to read what pushes the model wrong in each direction."
 
 
 
@@ -317,4 +328,4 @@ bigram_report = {
                 "chance (section 3 repeats its comparison over five splits for that reason).")
 
 
-PROBLEMS = [KeepNegations, Coverage, EmbeddingMatrix, ConfidentMistakes, BigramExperiment]
+PROBLEMS = [KeepNegations, Coverage, EmbeddingMatrix, ConfidentErrors, BigramExperiment]

@@ -8,7 +8,7 @@ import functools
 import numpy as np
 
 from course_lib.exercises import asserts
-from course_lib.exercises.core import Incorrect, Problem, call
+from course_lib.exercises.core import Incorrect, Problem, call, define
 
 
 def _width(formula):
@@ -248,12 +248,6 @@ def make_classifier_fn(vectorizer, model):
 """
 
 
-def _given(code: str, name: str):
-    namespace = {}
-    exec(code, namespace)
-    return namespace[name]
-
-
 @functools.cache
 def _toy_model():
     """TF-IDF + logistic regression on the Rotten Tomatoes training sentences: a fast model for the check."""
@@ -286,7 +280,7 @@ def make_classifier_fn(vectorizer, model):
     return classifier_fn
 """
     wrong_answers = (
-        (lambda vectorizer, model: _given(_BROKEN_CLASSIFIER_FN, "make_classifier_fn")(vectorizer, model),
+        (lambda vectorizer, model: define(_BROKEN_CLASSIFIER_FN, "make_classifier_fn")(vectorizer, model),
          "probabilities"),
         (lambda vectorizer, model: lambda texts: model.predict_proba(vectorizer.transform(texts))[:, 1],
          "one column per class"),

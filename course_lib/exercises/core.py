@@ -103,6 +103,14 @@ def _explain(error: Exception) -> str:
     return f"your function raised {type(error).__name__}: {message}"
 
 
+def define(code: str, name: str, namespace: dict | None = None):
+    """The object called ``name`` that ``code`` defines (a listing as a notebook cell gives it), executed in a
+    copy of ``namespace`` (e.g. ``{"keras": keras}`` for the names the cell above it imported)."""
+    scope = dict(namespace or {})
+    exec(code, scope)
+    return scope[name]
+
+
 def _name(function) -> str:
     return getattr(function, "__name__", "your_function")
 
@@ -172,8 +180,10 @@ class Problem:
         return Outcome(CORRECT, remark or "")
 
     def _not_attempted_message(self) -> str:
-        what = (f"fill in `{self.answer_name}`, replacing each `...` with what you measured" if self.kind == "experiment"
-                else f"write `{self.answer_name}`, replacing the `...`")
+        if self.kind == "experiment":
+            what = f"fill in `{self.answer_name}`, replacing each `...` with what you measured"
+        else:
+            what = f"write `{self.answer_name}`, replacing the `...`"
         return f"{what}, then run the check again. Stuck? ex.{self.question}.hint()"
 
     def check(self, answer=Ellipsis) -> None:

@@ -8,12 +8,13 @@ exercises (and ``course progress``) stays free of TensorFlow.
 - ``layers_of``: every layer, wrappers (``Bidirectional``) and their inner layer included.
 - ``loss_name``: the compiled loss as a lower-case name (``"sparse_categorical_crossentropy"``).
 - ``fit_briefly``: a short, seeded, full-determinism fit; returns the Keras ``History``.
+- ``define_with_keras``: the function a given listing defines, with ``keras`` and ``layers`` imported.
 """
 
 from __future__ import annotations
 
 from course_lib.exercises.asserts import returned
-from course_lib.exercises.core import Incorrect, call
+from course_lib.exercises.core import Incorrect, call, define
 
 
 def built_model(builder, *args, seed: int = 0, **kwargs):
@@ -95,3 +96,15 @@ def fit_briefly(model, x, y, *, epochs: int, batch_size: int, seed: int = 0):
     except Exception as error:  # noqa: BLE001 - the learner's model fails to train: say why, no traceback
         first = str(error).strip().splitlines()
         raise Incorrect(f"training the model failed: {type(error).__name__}: {first[0] if first else ''}") from None
+
+
+def define_with_keras(code: str, name: str):
+    """``define(code, name)`` with ``keras`` and ``keras.layers`` as ``layers`` in scope, as a debug exercise's
+    cell imports them."""
+    from course_lib.environment import import_tensorflow
+
+    import_tensorflow()
+    import keras
+    from keras import layers
+
+    return define(code, name, {"keras": keras, "layers": layers})
