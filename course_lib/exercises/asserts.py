@@ -61,8 +61,8 @@ def array(result, what: str, shape: tuple | None = None, dtype: str | None = Non
 def number(result, what: str) -> float:
     """``result`` as a float: a Python or NumPy real number, or a one-element array (not a bool)."""
     returned(result, what)
-    if isinstance(result, np.ndarray) and result.size == 1:
-        result = result.item()
+    if hasattr(result, "__array__") and not isinstance(result, numbers.Number) and np.size(result) == 1:
+        result = np.asarray(result).item()  # a one-element NumPy array, or a Keras / TensorFlow scalar tensor
     if isinstance(result, bool) or not isinstance(result, numbers.Real):
         raise Incorrect(f"{what} should be one number, got {_describe(result)}")
     return float(result)

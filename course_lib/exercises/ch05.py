@@ -132,6 +132,8 @@ def padded_causal_mask(lengths, n):
         (_padded_causal(lower=False), "upper triangle"),
         (_padded_causal(diagonal=False), "diagonal"),
         (lambda lengths, n: np.tril(np.ones((n, n), dtype=bool)), "should have shape (2, 4, 4)"),
+        (lambda lengths, n: _padded_causal()(lengths, n) & (np.arange(n) < np.asarray(lengths)[:, None])[:, :, None],
+         "keys only"),
         (lambda lengths, n: _padded_causal()(lengths, n).astype(int), "booleans"),
     )
 
@@ -148,10 +150,15 @@ def padded_causal_mask(lengths, n):
             if np.array_equal(result, _padded_causal(**options)(lengths, 4)):
                 raise Incorrect(message)
         expected = _padded_causal()(lengths, 4)
+        if np.array_equal(result, expected & (np.arange(4)[None, :] < lengths[:, None])[:, :, None]):
+            raise Incorrect("you also masked the rows of the padding queries (Keras does that when an Embedding "
+                            "masks its input); here padding is about the keys only: rows t >= lengths[b] follow the "
+                            "same rule as the others")
         if not np.array_equal(result, expected):
             raise Incorrect(f"for lengths {lengths.tolist()} and n=4 expected {expected.astype(int).tolist()}, "
                             f"got {result.astype(int).tolist()}")
-        return "keras.layers.MultiHeadAttention combines its use_causal_mask with the padding mask the same way."
+        return ("pass it to keras.layers.MultiHeadAttention as attention_mask; use_causal_mask=True with a key "
+                "padding mask of shape (batch, 1, n) combines the two the same way.")
 
 
 def _pe_variant(swap=False, own_frequency=False):

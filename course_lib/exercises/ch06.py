@@ -142,7 +142,8 @@ def analogy(vectors, a, b, c):
         if other != "QUEEN":
             raise Incorrect(f"with the same vectors renamed (KING, QUEEN...), expected 'QUEEN', got {other!r}: "
                             "work from the vectors you are given, not from fixed words")
-        return "gensim's glove.most_similar(positive=[b, c], negative=[a]) does the same search."
+        return ("gensim's glove.most_similar(positive=[b, c], negative=[a]) runs a close variant: it normalises a, b "
+                "and c to length 1 before adding them.")
 
 
 def _known_sum(tokens, vectors):

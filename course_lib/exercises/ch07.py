@@ -11,9 +11,10 @@ from course_lib.exercises.core import Incorrect, Problem
 from course_lib.sentiment import is_negation
 
 _STOP = frozenset({"the", "a", "is", "this", "it", "was", "no", "nor", "not", "never", "don't", "isn't", "and", "i"})
-_TOKENS = ["this", "movie", "is", "not", "good", "and", "it", "was", "n't", "funny", "no", "story", "isn't",
-           "great", "i", "never", "liked", "the", "end"]
-_EXPECTED = ["movie", "not", "good", "n't", "funny", "no", "story", "isn't", "great", "never", "liked", "end"]
+_TOKENS = ["this", "movie", "is", "not", "good", "and", "it", "was", "n't", "funny", "no", "story", "nor",
+           "plot", "isn't", "great", "i", "never", "liked", "the", "end"]
+_EXPECTED = ["movie", "not", "good", "n't", "funny", "no", "story", "nor", "plot", "isn't", "great", "never", "liked",
+             "end"]
 NEGATIONS = {"no", "nor", "not", "never", "n't"}
 
 
@@ -44,6 +45,7 @@ def remove_stop_words(tokens, stop_words):
         (lambda tokens, stop: sorted(_keep(tokens, stop)), "wrong order"),
         (lambda tokens, stop: _keep(tokens, stop, negations={"no", "not"}, contractions=False), "negations kept"),
         (lambda tokens, stop: _keep(tokens, stop, negations={"no", "nor", "not", "n't"}), "'never'"),
+        (lambda tokens, stop: _keep(tokens, stop, negations={"no", "not", "never", "n't"}), "'nor'"),
         (lambda tokens, stop: stop.difference_update(NEGATIONS) or _keep(tokens, stop), "changed its input"),
     )
 
@@ -59,8 +61,8 @@ def remove_stop_words(tokens, stop_words):
             raise Incorrect("the right tokens in the wrong order: keep the order of the text ('not' before 'good')")
         kept_negations = [t for t in result if is_negation(t)]
         if kept_negations != [t for t in _EXPECTED if is_negation(t)]:
-            raise Incorrect(f"negations kept: {kept_negations}; expected all of 'not', \"n't\", 'no', \"isn't\", "
-                            "'never' (\"n't\" and words ending in \"n't\" count)")
+            raise Incorrect(f"negations kept: {kept_negations}; expected all of 'not', \"n't\", 'no', 'nor', "
+                            "\"isn't\", 'never' (\"n't\" and words ending in \"n't\" count)")
         if result != _EXPECTED:
             raise Incorrect(f"expected {_EXPECTED}, got {result}")
         return None

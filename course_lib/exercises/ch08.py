@@ -210,6 +210,7 @@ def top_k_overlap(a, b, k):
         (_overlap(lambda w: -abs(w), formula="count"), "divided by k"),
         (_overlap(lambda w: -abs(w), formula="jaccard"), "Jaccard"),
         (_overlap(lambda w: -abs(w), formula="anywhere"), "top k of BOTH"),
+        (_overlap(lambda w: abs(w)), "WEAKEST"),
         (lambda a, b, k: None, "returned None"),
     )
 
@@ -222,6 +223,10 @@ def top_k_overlap(a, b, k):
         if np.isclose(flipped, 0.0):
             raise Incorrect("rank by |weight|, not by the weight itself: an explanation and its sign-flipped twin "
                             "name the same strong words, so their overlap is 1, and you gave 0")
+        strong = {"awful": -0.5, "great": 0.4, "plot": 0.3, "film": 0.2, "boring": 0.01, "fun": 0.02}
+        if np.isclose(asserts.number(call(answer, dict(a), strong, 2), "top_k_overlap(a, b, k)"), 0.0):
+            raise Incorrect("you took the k WEAKEST words: sort by |weight| from the largest down, "
+                            "key=lambda item: -abs(item[1])")
         result = asserts.number(asserts.call_with(answer, a, b, 3, names=("a", "b")), "top_k_overlap(a, b, k)")
         if np.isclose(result, 2):
             raise Incorrect("that is the number of shared words; return the share, divided by k")
@@ -288,7 +293,9 @@ def make_classifier_fn(vectorizer, model):
          "probabilities"),
         (lambda vectorizer, model: lambda texts: model.predict_proba(vectorizer.transform(texts[:1])), "one row per"),
         (lambda vectorizer, model: lambda texts: model.predict_proba(vectorizer.transform([t.split() for t in texts])),
-         "raw strings"),
+         "raised AttributeError"),
+        (lambda vectorizer, model: lambda texts: model.predict_proba(vectorizer.transform(texts)).tolist(),
+         "NumPy array"),
         (lambda vectorizer, model: None, "returned None"),
     )
 
@@ -299,12 +306,7 @@ def make_classifier_fn(vectorizer, model):
             raise Incorrect(f"make_classifier_fn should return a function (classifier_fn), got a "
                             f"{type(classifier_fn).__name__}")
         texts = ["a gorgeous , witty film", "dull and lifeless", "the plot", "an utterly charming comedy"]
-        try:
-            result = classifier_fn(list(texts))
-        except Exception as error:  # noqa: BLE001 - the learner's function fails on what LIME passes
-            raise Incorrect(f"classifier_fn(texts) raised {type(error).__name__}: {error}. LIME passes a list of raw "
-                            "strings: give them to vectorizer.transform as they are") from None
-        result = asserts.array(result, "classifier_fn(texts)")
+        result = asserts.array(call(classifier_fn, list(texts)), "classifier_fn(texts)", numpy_only=True)
         if result.ndim == 1:
             raise Incorrect(f"classifier_fn returned shape {result.shape}, one value per text; LIME needs class "
                             "probabilities with one column per class, shape (n, 2): use model.predict_proba")
@@ -318,8 +320,8 @@ def make_classifier_fn(vectorizer, model):
         from lime.lime_text import LimeTextExplainer
 
         explainer = LimeTextExplainer(class_names=["negative", "positive"], random_state=0)
-        explanation = explainer.explain_instance("a gorgeous , witty film with a dull plot", classifier_fn,
-                                                 num_features=3, num_samples=300)
+        explanation = call(explainer.explain_instance, "a gorgeous , witty film with a dull plot", classifier_fn,
+                           num_features=3, num_samples=300)
         words = [str(word) for word, _ in explanation.as_list()]
         return f"LIME runs with it: its three strongest words for the test sentence are {words}."
 
