@@ -8,11 +8,19 @@ works in the chapters), and the exercise checkers import them from here, so that
 - ``attention``: softmax(Q K^T / scale) V with an optional boolean mask, as arrays ``(output, weights)``.
 - ``lstm_step`` / ``lstm_numpy``: the six LSTM equations with the weight layout of ``keras.layers.LSTM``.
 - ``positional_encoding``: the sinusoidal position encoding of "Attention Is All You Need".
+- ``cross_correlate_2d``: what a deep-learning "convolution" computes, 'valid' padding, stride 1.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+
+def cross_correlate_2d(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """``out[i, j] = sum_mn image[i + m, j + n] * kernel[m, n]``: image ``(H, W)``, kernel ``(kh, kw)``, output
+    ``(H - kh + 1, W - kw + 1)`` (no kernel flip, as Keras' Conv2D)."""
+    windows = np.lib.stride_tricks.sliding_window_view(image, kernel.shape)   # (H - kh + 1, W - kw + 1, kh, kw)
+    return np.einsum("ijmn,mn->ij", windows, kernel)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

@@ -184,7 +184,22 @@ def test_the_reference_maths_import_no_keras():
     import subprocess
     import sys
 
-    code = "import sys, course_lib.reference, course_lib.exercises.ch04, course_lib.exercises.ch05; " \
+    code = "import sys, course_lib.reference, course_lib.exercises.ch03, course_lib.exercises.ch04, " \
+           "course_lib.exercises.ch05; " \
            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('keras', 'tensorflow')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_the_reference_cross_correlation_equals_keras_conv2d():
+    """What chapter 03's conv2d exercise is checked against: Keras' Conv2D ('valid', stride 1, no flip)."""
+    from course_lib.reference import cross_correlate_2d
+
+    image = np.random.default_rng(2).normal(size=(7, 6)).astype("float32")
+    kernel = np.random.default_rng(3).normal(size=(3, 2)).astype("float32")
+    conv = keras.layers.Conv2D(1, kernel.shape, use_bias=False)
+    conv.build((None, 7, 6, 1))
+    conv.set_weights([kernel[:, :, None, None]])
+    expected = np.asarray(conv(image[None, :, :, None]))[0, :, :, 0]
+    np.testing.assert_allclose(cross_correlate_2d(image, kernel), expected, atol=1e-5)
+    assert cross_correlate_2d(image, kernel).shape == (5, 5)

@@ -7,7 +7,7 @@ Every checker in ``chNN.py`` builds on these, so the same mistake gets the same 
 - ``array``, ``number``, ``whole_number``, ``text``, ``mapping``, ``tokens``, ``of_kind``: the kind of a
   result (with ``shape`` / ``dtype`` for arrays).
 - ``parts``: a tuple or list of a given length, e.g. ``(h, c)``.
-- ``close``: numbers equal within a tolerance, naming the first entry that differs.
+- ``close``: numbers equal within a tolerance, naming the first entry that differs; ``equal``: exactly equal.
 - ``unchanged``: the function changed its input in place.
 - ``call_with``: call the learner's function on its inputs, and check it left them unchanged.
 - ``findings``: an experiment's report, a dict of measured numbers and a one-line conclusion.
@@ -125,6 +125,12 @@ def close(result, expected, what: str, atol: float = 1e-6, rtol: float = 1e-5) -
         where = tuple(int(i) for i in np.argwhere(wrong)[0])
         raise Incorrect(f"{what} differs at index {where}: expected {expected[where]:.6g}, got {result[where]:.6g} "
                         f"({int(wrong.sum())} of {wrong.size} entries differ)")
+
+
+def equal(result, expected, what: str) -> None:
+    """``result`` equals ``expected`` exactly (whole numbers, booleans, words); else show both."""
+    if not _equal(np.asarray(result).tolist(), np.asarray(expected).tolist()):
+        raise Incorrect(f"{what} should be {np.asarray(expected).tolist()}, got {np.asarray(result).tolist()}")
 
 
 def unchanged(before, after, what: str) -> None:

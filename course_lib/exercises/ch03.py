@@ -6,15 +6,7 @@ import numpy as np
 
 from course_lib.exercises import asserts, keras_checks
 from course_lib.exercises.core import Incorrect, Problem, call
-
-
-def _cross_correlate(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    k_h, k_w = kernel.shape
-    out = np.empty((image.shape[0] - k_h + 1, image.shape[1] - k_w + 1))
-    for i in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            out[i, j] = np.sum(image[i:i + k_h, j:j + k_w] * kernel)
-    return out
+from course_lib.reference import cross_correlate_2d
 
 
 class Conv2D(Problem):
@@ -39,18 +31,18 @@ def conv2d(image, kernel):
 """
 
     wrong_answers = (
-        (lambda im, k: _cross_correlate(im, k[::-1, ::-1]), "flipped"),
+        (lambda im, k: cross_correlate_2d(im, k[::-1, ::-1]), "flipped"),
         (lambda im, k: np.zeros_like(im), "'same' padding"),
-        (lambda im, k: _cross_correlate(im, k)[:-1], "gives shape"),
-        (lambda im, k: _cross_correlate(im, k) + 1.0, "output pixel (0, 0)"),
-        (lambda im, k: _cross_correlate(im, k.T), "gives shape"),
+        (lambda im, k: cross_correlate_2d(im, k)[:-1], "gives shape"),
+        (lambda im, k: cross_correlate_2d(im, k) + 1.0, "output pixel (0, 0)"),
+        (lambda im, k: cross_correlate_2d(im, k.T), "gives shape"),
         (lambda im, k: None, "returned None"),
     )
 
     def check_answer(self, answer):
         rng = np.random.default_rng(3)
         image, kernel = rng.normal(size=(7, 6)), rng.normal(size=(3, 2))
-        expected = _cross_correlate(image, kernel)
+        expected = cross_correlate_2d(image, kernel)
         result = asserts.array(asserts.call_with(answer, image, kernel, names=("image", "kernel")),
                                "conv2d(image, kernel)", dtype="float")
         if result.shape == image.shape:
@@ -59,7 +51,7 @@ def conv2d(image, kernel):
         if result.shape != expected.shape:
             raise Incorrect(f"a (3, 2) kernel on a (7, 6) image gives shape {expected.shape} (H - kh + 1, "
                             f"W - kw + 1), got {result.shape}")
-        if np.allclose(result, _cross_correlate(image, kernel[::-1, ::-1])):
+        if np.allclose(result, cross_correlate_2d(image, kernel[::-1, ::-1])):
             raise Incorrect("you flipped the kernel (the textbook convolution); deep-learning layers compute the "
                             "cross-correlation: no flip")
         if not np.allclose(result, expected):
