@@ -46,7 +46,7 @@ def test_every_problem_is_documented(chapter_id, question):
     """A title, what the learner writes, hints and a solution; a debug exercise also gives its broken listing."""
     problem = getattr(chapter(chapter_id), question)
     assert problem.title and problem.answer_name and problem.hints and problem.solution_code.strip()
-    assert (problem.kind == "debug") == bool(getattr(problem, "given_code", ""))
+    assert (problem.kind == "debug") == bool(problem.given_code)
 
 
 # ------------------------------------------------------------------------------ plausible wrong answers

@@ -1,9 +1,12 @@
-"""The exercise engine: ``Problem``, ``Chapter`` and the checker helpers.
+"""The exercise engine: ``Problem``, ``Chapter``, and calling a learner's code safely.
 
 A chapter's exercises live in ``course_lib/exercises/chNN.py`` as a list ``PROBLEMS`` of ``Problem``
-subclasses. Each subclass states a title, the name of what the learner writes, hints, the reference
-solution (code, run by the tests), and a ``check_answer(answer)`` that raises ``Incorrect("...")`` with a
-specific message, or returns a short remark (or ``None``) when the answer is right.
+subclasses. Each subclass states a title, its ``kind`` (``KINDS``), the name of what the learner writes, hints,
+the reference solution (code, run by the tests), its ``wrong_answers`` (each with the message fragment it must
+earn; the tests run them all), a debug exercise its ``given_code`` (the broken listing its cell starts from), and
+a ``check_answer(answer)`` that raises ``Incorrect("...")`` with a specific message, or returns a short remark
+(or ``None``) when the answer is right. Checkers phrase their messages with ``asserts`` (and ``keras_checks``
+for models), so that the same mistake reads the same in every chapter.
 
 Each check is recorded in the learner's progress file (``course_lib.progress``), keyed by the Problem
 class's name (or its explicit ``key``), so reordering a chapter's exercises keeps the progress right. A problem
@@ -154,6 +157,7 @@ class Problem:
     # Answers a learner may plausibly give, each with a fragment of the message it must earn; the tests run
     # every one (tests/test_exercises.py).
     wrong_answers: tuple[tuple[object, str], ...] = ()
+    given_code: str = ""  # a debug exercise's broken listing, as the chapter's cell gives it
 
     def __init__(self, chapter_id: str, question: str):
         self.chapter_id = chapter_id
