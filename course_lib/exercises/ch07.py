@@ -8,16 +8,13 @@ import numpy as np
 
 from course_lib.exercises import asserts
 from course_lib.exercises.core import Incorrect, Problem
-from course_lib.sentiment import is_negation
+from course_lib.sentiment import NEGATIONS, is_negation
 
 _STOP = frozenset({"the", "a", "is", "this", "it", "was", "no", "nor", "not", "never", "don't", "isn't", "and", "i"})
 _TOKENS = ["this", "movie", "is", "not", "good", "and", "it", "was", "n't", "funny", "no", "story", "nor",
            "plot", "isn't", "great", "i", "never", "liked", "the", "end"]
 _EXPECTED = ["movie", "not", "good", "n't", "funny", "no", "story", "nor", "plot", "isn't", "great", "never", "liked",
              "end"]
-NEGATIONS = {"no", "nor", "not", "never", "n't"}
-
-
 def _keep(tokens, stop, negations=NEGATIONS, contractions=True):
     return [t for t in tokens if t not in stop or t in negations or (contractions and t.endswith("n't"))]
 
