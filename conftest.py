@@ -4,7 +4,7 @@ import os
 import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ["PYTHONHASHSEED"] = "0"
 os.environ["COURSE_SCALE"] = "small"  # the committed outputs are the small ones
 # The committed outputs use the bundled MNIST digits, even on a machine that has Keras' mnist.npz cached.

@@ -81,7 +81,7 @@ def test_setup_seeds_everything_and_prints_one_line(capsys):
     assert len(out) == 2 and out[0] == out[1]
     assert "seed=3" in out[0] and "COURSE_SCALE=small" in out[0] and f"TensorFlow {tf.__version__}" in out[0]
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] in {"2", "3"}
-    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1"
     assert nltk.data.path[0] == str(paths.NLTK_DATA_DIR)
     assert nltk.data.path.count(str(paths.NLTK_DATA_DIR)) == 1
 
@@ -105,7 +105,7 @@ def test_quiet_tensorflow_keeps_a_learners_own_setting(monkeypatch):
     monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
     environment.quiet_tensorflow()
     assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "1"
-    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "1"
 
 
 def test_describe_reports_the_installed_stack(monkeypatch):
