@@ -1,0 +1,395 @@
+"""Chapter 09 exercises: WordPiece and BERT's masking rule by hand, a head on frozen features to debug, and
+which sentence vector makes the better frozen feature."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import numpy as np
+
+from course_lib.exercises import asserts, keras_checks
+from course_lib.exercises.core import Incorrect, Problem, call
+
+# --------------------------------------------------------------------------------------------- q1 WordPiece
+
+
+def reference_wordpiece(word: str, vocab, unknown: str = "[UNK]") -> list[str]:
+    """Greedy longest-match-first WordPiece of one word: pieces after the first carry ``##``; ``[unknown]`` when
+    some part of the word matches no piece."""
+    pieces, start = [], 0
+    while start < len(word):
+        end = len(word)
+        while end > start:
+            piece = word[start:end] if start == 0 else "##" + word[start:end]
+            if piece in vocab:
+                break
+            end -= 1
+        else:
+            return [unknown]
+        pieces.append(piece)
+        start = end
+    return pieces
+
+
+def _shortest_first(word, vocab):
+    pieces, start = [], 0
+    while start < len(word):
+        for end in range(start + 1, len(word) + 1):
+            piece = word[start:end] if start == 0 else "##" + word[start:end]
+            if piece in vocab:
+                break
+        else:
+            return ["[UNK]"]
+        pieces.append(piece)
+        start = end
+    return pieces
+
+
+def _without_marker(word, vocab):
+    pieces, start = [], 0
+    while start < len(word):
+        end = len(word)
+        while end > start and word[start:end] not in vocab:
+            end -= 1
+        if end == start:
+            return ["[UNK]"]
+        pieces.append(word[start:end])
+        start = end
+    return pieces
+
+
+def _partial_unknown(word, vocab):
+    pieces, start = [], 0
+    while start < len(word):
+        end = len(word)
+        while end > start:
+            piece = word[start:end] if start == 0 else "##" + word[start:end]
+            if piece in vocab:
+                break
+            end -= 1
+        else:
+            pieces.append("[UNK]")
+            start += 1
+            continue
+        pieces.append(piece)
+        start = end
+    return pieces
+
+
+TOY_VOCAB = frozenset({"un", "unaff", "##aff", "##able", "able", "##a", "##ble", "play", "##ing", "##s", "the", "a",
+                       "##ffable", "x", "##y"})
+"""A small vocabulary in which every shortcut gives another answer than the greedy longest match."""
+
+
+@functools.cache
+def _minilm_vocab() -> frozenset[str]:
+    from course_lib.data import minilm_path
+
+    return frozenset((minilm_path() / "vocab.txt").read_text(encoding="utf-8").splitlines())
+
+
+MINILM_WORDS = ("movie", "unforgettable", "cinematography", "pretraining", "tokenization", "overacted",
+                "rewatchable", "keras", "embeddings", "zzzzzzzzzz", "schwarzenegger", "unaffable")
+"""Lower-case words the check cuts with MiniLM's vocabulary (their pieces are keras-hub's, tested)."""
+
+
+class WordPiece(Problem):
+    title = "WordPiece by hand: greedy, longest piece first"
+    answer_name = "wordpiece"
+    hints = (
+        "Keep a position `start` (0 at first). At each step try the longest candidate word[start:end], end from "
+        "len(word) down to start + 1; after the first piece the candidate is '##' + word[start:end]. The first "
+        "candidate found in vocab is the next piece; continue from its end.",
+        "If no end works at some start, return ['[UNK]'] for the whole word (not just that part). A `while` loop "
+        "with `else:` (run when the loop ends without `break`) fits: `while end > start: ... if piece in vocab: "
+        "break; end -= 1` then `else: return ['[UNK]']`.",
+    )
+    solution_code = """
+def wordpiece(word, vocab):
+    pieces, start = [], 0
+    while start < len(word):
+        end = len(word)
+        while end > start:                                   # the longest piece first
+            piece = word[start:end] if start == 0 else "##" + word[start:end]
+            if piece in vocab:
+                break
+            end -= 1
+        else:                                                # no piece fits: the whole word is unknown
+            return ["[UNK]"]
+        pieces.append(piece)
+        start = end
+    return pieces
+"""
+    wrong_answers = (
+        (_shortest_first, "LONGEST"),
+        (_without_marker, "##"),
+        (_partial_unknown, "WHOLE word"),
+        (lambda word, vocab: " ".join(reference_wordpiece(word, vocab)), "list of strings"),
+        (lambda word, vocab: [word] if word in vocab else ["[UNK]"], "cut"),
+        (lambda word, vocab: None, "returned None"),
+    )
+
+    def check_answer(self, answer):
+        cases = [("unaffable", ["unaff", "##able"]), ("playing", ["play", "##ing"]), ("plays", ["play", "##s"]),
+                 ("the", ["the"]), ("xyy", ["x", "##y", "##y"]), ("unplay", ["[UNK]"]), ("qwerty", ["[UNK]"])]
+        for word, expected in cases:
+            pieces = asserts.tokens(call(answer, word, set(TOY_VOCAB)), f"wordpiece({word!r}, vocab)")
+            if pieces == expected:
+                continue
+            if pieces == _shortest_first(word, TOY_VOCAB):
+                raise Incorrect(f"for {word!r} you took the shortest piece first ({pieces}); WordPiece takes the "
+                                f"LONGEST piece in vocab at each step: {expected}")
+            if pieces == _without_marker(word, TOY_VOCAB) or any(p in TOY_VOCAB and "##" + p in TOY_VOCAB
+                                                                     for p in pieces[1:]):
+                raise Incorrect(f"for {word!r} got {pieces}: a piece that continues a word is looked up as '##' + "
+                                f"piece (\"##able\", not \"able\"); expected {expected}")
+            if expected == ["[UNK]"] and "[UNK]" in pieces:
+                raise Incorrect(f"for {word!r} got {pieces}: when a part matches no piece, the WHOLE word becomes "
+                                "['[UNK]'], not just that part")
+            raise Incorrect(f"wordpiece({word!r}, vocab) should cut it into {expected}, got {pieces} (vocab: "
+                            f"{sorted(TOY_VOCAB)})")
+        vocab = _minilm_vocab()
+        for word in MINILM_WORDS:
+            pieces = asserts.tokens(call(answer, word, vocab), f"wordpiece({word!r}, minilm_vocab)")
+            asserts.equal(pieces, reference_wordpiece(word, vocab), f"wordpiece({word!r}) with MiniLM's vocabulary")
+        return ("it cuts words as keras-hub's WordPieceTokenizer does with MiniLM's vocabulary, e.g. 'unforgettable' "
+                f"-> {reference_wordpiece('unforgettable', vocab)}.")
+
+
+# --------------------------------------------------------------------------------------------- q2 masking
+
+
+def reference_bert_mask(token_ids, selected, draws, random_ids, mask_id):
+    """BERT's rule at the selected positions: draw < 0.8 -> ``mask_id``, 0.8 <= draw < 0.9 -> the random id,
+    else unchanged."""
+    masked = np.where(selected & (draws < 0.8), mask_id, token_ids)
+    return np.where(selected & (draws >= 0.8) & (draws < 0.9), random_ids, masked)
+
+
+def _in_place(token_ids, selected, draws, random_ids, mask_id):
+    token_ids[selected & (draws < 0.8)] = mask_id
+    swap = selected & (draws >= 0.8) & (draws < 0.9)
+    token_ids[swap] = random_ids[swap]
+    return token_ids
+
+
+class BertMask(Problem):
+    title = "BERT's masking rule by hand: 80% [MASK], 10% random, 10% unchanged"
+    answer_name = "bert_mask"
+    hints = (
+        "Three cases, position by position, and only where `selected` is True: draws < 0.8 -> mask_id; "
+        "0.8 <= draws < 0.9 -> random_ids; else the token stays. Boolean arrays combine with & (and).",
+        "`out = np.where(selected & (draws < 0.8), mask_id, token_ids)`, then "
+        "`np.where(selected & (draws >= 0.8) & (draws < 0.9), random_ids, out)`. np.where builds a new array, "
+        "so token_ids stays as it was.",
+    )
+    solution_code = """
+import numpy as np
+
+def bert_mask(token_ids, selected, draws, random_ids, mask_id):
+    masked = np.where(selected & (draws < 0.8), mask_id, token_ids)                     # 80%: [MASK]
+    return np.where(selected & (draws >= 0.8) & (draws < 0.9), random_ids, masked)      # 10%: a random token
+"""
+    wrong_answers = (
+        (_in_place, "in place"),
+        (lambda t, s, d, r, m: np.where(s, m, t), "0.8 to below 0.9"),
+        (lambda t, s, d, r, m: np.where(d < 0.8, m, np.where((d >= 0.8) & (d < 0.9), r, t)), "not selected"),
+        (lambda t, s, d, r, m: np.where(s & (d < 0.8), m, np.where(s & (d >= 0.8), r, t)), "unchanged"),
+        (lambda t, s, d, r, m: np.where(s & (d < 0.9), m, np.where(s & (d >= 0.9), r, t)), "0.8 to below 0.9"),
+        (lambda t, s, d, r, m: None, "returned None"),
+    )
+
+    def check_answer(self, answer):
+        rng = np.random.default_rng(0)
+        token_ids = rng.integers(5, 100, size=(4, 12))
+        selected = rng.random((4, 12)) < 0.5
+        draws = np.tile([0.0, 0.1, 0.3, 0.5, 0.79, 0.8, 0.85, 0.89, 0.9, 0.95, 0.99, 0.2], (4, 1))
+        random_ids = token_ids + 100                   # never the original token
+        mask_id = 4
+        what = "bert_mask(token_ids, selected, draws, random_ids, mask_id)"
+        result = asserts.array(asserts.call_with(answer, token_ids, selected, draws, random_ids, mask_id,
+                                                 names=("token_ids", "selected", "draws", "random_ids")),
+                               what, shape=token_ids.shape, dtype="int")
+        expected = reference_bert_mask(token_ids, selected, draws, random_ids, mask_id)
+        if np.any(result[~selected] != token_ids[~selected]):
+            raise Incorrect("a position that is not selected changed: apply the rule only where `selected` is True")
+        swap = selected & (draws >= 0.8) & (draws < 0.9)
+        if np.any(result[swap] == mask_id):
+            raise Incorrect("a selected position with a draw from 0.8 to below 0.9 became mask_id: those 10% take "
+                            "the random_ids entry instead")
+        keep = selected & (draws >= 0.9)
+        if np.any(result[keep] != token_ids[keep]):
+            raise Incorrect("a selected position with a draw of 0.9 or more changed: the last 10% keep the token "
+                            "unchanged (the model must predict it anyway)")
+        asserts.equal(result, expected, what)
+        return ("that is what MaskedLMMaskGenerator does with mask_token_rate=0.8 and random_token_rate=0.1; "
+                "section 2 measured the shares.")
+
+
+# --------------------------------------------------------------------------------------------- q3, q4 features
+
+_BROKEN_HEAD = '''
+def train_head(features, labels):
+    head = keras.Sequential([keras.Input(shape=(features.shape[1],)),
+                             keras.layers.Dense(1, activation="softmax")])
+    head.compile(optimizer=keras.optimizers.Adam(1e-2), loss="binary_crossentropy", metrics=["accuracy"])
+    head.fit(features, labels, epochs=30, batch_size=32, verbose=0)
+    return head
+'''
+
+N_TRAIN, N_TEST, LENGTH = 500, 300, 48
+
+
+@functools.cache
+def _features() -> dict:
+    """MiniLM's sentence features (``pretrained.sentence_features``, length 48) of the first 500 Rotten Tomatoes
+    training and the first 300 test sentences, with their labels."""
+    from course_lib import pretrained
+    from course_lib.data import load_rotten_tomatoes
+
+    (train, y_train), _, (test, y_test) = load_rotten_tomatoes()
+    encoder = pretrained.backbone()
+    return {"train": pretrained.sentence_features(encoder, list(train[:N_TRAIN]), sequence_length=LENGTH),
+            "test": pretrained.sentence_features(encoder, list(test[:N_TEST]), sequence_length=LENGTH),
+            "y_train": y_train[:N_TRAIN], "y_test": y_test[:N_TEST]}
+
+
+def _head(activation: str, units: int, loss: str, epochs: int = 30):
+    def train_head(features, labels):
+        import keras
+
+        head = keras.Sequential([keras.Input(shape=(features.shape[1],)),
+                                 keras.layers.Dense(units, activation=activation)])
+        head.compile(optimizer=keras.optimizers.Adam(1e-2), loss=loss, metrics=["accuracy"])
+        head.fit(features, labels, epochs=epochs, batch_size=32, verbose=0)
+        return head
+
+    return train_head
+
+
+class DebugFrozenHead(Problem):
+    title = "Debug a head on frozen features that does not learn"
+    kind = "debug"
+    answer_name = "train_head"
+    given_code = _BROKEN_HEAD
+    hints = (
+        "Print head.predict(features[:5]) after training. A softmax turns a layer's outputs into probabilities "
+        "that sum to 1 over its units: what is the softmax of ONE number?",
+        "The softmax of one number is always 1.0, so every prediction is 'positive' and no gradient reaches the "
+        "weights. For one output unit and binary_crossentropy use activation=\"sigmoid\" (or two units with "
+        "softmax and sparse_categorical_crossentropy).",
+    )
+    solution_code = """
+import keras
+
+def train_head(features, labels):
+    head = keras.Sequential([keras.Input(shape=(features.shape[1],)),
+                             keras.layers.Dense(1, activation="sigmoid")])     # one probability: a sigmoid
+    head.compile(optimizer=keras.optimizers.Adam(1e-2), loss="binary_crossentropy", metrics=["accuracy"])
+    head.fit(features, labels, epochs=30, batch_size=32, verbose=0)
+    return head
+"""
+    wrong_answers = (
+        (lambda features, labels: keras_checks.define_with_keras(_BROKEN_HEAD, "train_head")(features, labels),
+         "always 1"),
+        (_head("sigmoid", 1, "binary_crossentropy", epochs=0), "accuracy"),
+        (_head(None, 1, "binary_crossentropy"), "between 0 and 1"),
+        (lambda features, labels: None, "returned None"),
+        (lambda features, labels: "head", "Keras model"),
+    )
+
+    def check_answer(self, answer):
+        from course_lib.environment import import_tensorflow
+
+        import_tensorflow().config.experimental.enable_op_determinism()  # as course_lib.setup() does
+        data = _features()
+        with warnings.catch_warnings(record=True) as warned:  # Keras' warnings go into the message, not stderr
+            warnings.simplefilter("always")
+            head = keras_checks.built_model(answer, data["train"]["mean"], data["y_train"])
+            output = keras_checks.output_shape(head, data["test"]["mean"][:8], (8, 1), "the head's output")
+        warned_too = any("softmax" in str(w.message) for w in warned)
+        if np.allclose(output, 1.0):
+            also = " Keras warned about it too, in a warning that is easy to miss." if warned_too else ""
+            raise Incorrect("the head gives 1.0 for every sentence: the softmax of one number is always 1 (it "
+                            "normalises over the units, and there is one), so nothing can be learnt. Use "
+                            f"activation=\"sigmoid\" for one output unit.{also}")
+        probabilities = np.asarray(head.predict(data["test"]["mean"], verbose=0)).reshape(-1)
+        if probabilities.min() < 0 or probabilities.max() > 1:
+            raise Incorrect("the head's outputs should be probabilities between 0 and 1 for binary_crossentropy: "
+                            "end with activation=\"sigmoid\"")
+        accuracy = float(np.mean((probabilities >= 0.5) == data["y_test"]))
+        if accuracy < 0.65:
+            raise Incorrect(f"the head reaches test accuracy {accuracy:.3f} on the 300 sentences; a head that learns "
+                            "reaches 0.65 at least. Keep the listing's training (Adam 1e-2, 30 epochs)")
+        return (f"test accuracy {accuracy:.3f} on 300 sentences from frozen features. A softmax over one unit is a "
+                "quiet bug: no error, a loss that does not move, and an accuracy stuck at the share of one label.")
+
+
+def _pooling_accuracies() -> dict[str, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    data = _features()
+    return {name: float(LogisticRegression(max_iter=2000).fit(data["train"][name], data["y_train"])
+                        .score(data["test"][name], data["y_test"]))
+            for name in ("mean", "cls")}
+
+
+class PoolingExperiment(Problem):
+    title = "Experiment: the mean of the tokens or the [CLS] token as frozen features?"
+    kind = "experiment"
+    answer_name = "pooling_report"
+    hints = (
+        "`encoder = pretrained.backbone()`, then `pretrained.sentence_features(encoder, list(rt_train[:500]), "
+        "sequence_length=48)` and the same for `list(rt_test[:300])`: each is a dict with 'mean' and 'cls' "
+        "arrays of shape (n, 384).",
+        "For name in ('mean', 'cls'): `LogisticRegression(max_iter=2000).fit(train[name], rt_y_train[:500])"
+        ".score(test[name], rt_y_test[:300])`. The conclusion says which vector carries more of the sentence's "
+        "sentiment for a linear model, and why that fits how MiniLM was trained.",
+    )
+    solution_code = """
+from sklearn.linear_model import LogisticRegression
+
+from course_lib import pretrained
+from course_lib.data import load_rotten_tomatoes
+
+(train_texts, train_labels), _, (test_texts, test_labels) = load_rotten_tomatoes()
+encoder = pretrained.backbone()                       # fresh weights: the chapter's backbone was fine-tuned
+train = pretrained.sentence_features(encoder, list(train_texts[:500]), sequence_length=48)
+test = pretrained.sentence_features(encoder, list(test_texts[:300]), sequence_length=48)
+accuracy = {name: LogisticRegression(max_iter=2000).fit(train[name], train_labels[:500])
+                  .score(test[name], test_labels[:300]) for name in ("mean", "cls")}
+pooling_report = {
+    "mean": accuracy["mean"],
+    "cls": accuracy["cls"],
+    "conclusion": "on these sentences the mean of the token vectors scored higher than the [CLS] vector: "
+                  "all-MiniLM-L6-v2 was trained on sentence pairs through the mean, not through [CLS]",
+}
+"""
+    wrong_answers = (
+        ({"mean": 0.5, "cls": 0.5, "conclusion": "they are the same on this data"}, "should be"),
+        ({"mean": 75.0, "cls": 70.0, "conclusion": "the mean is better than cls"}, "between 0 and 1"),
+        ({"mean": 0.75, "cls": 0.70}, "'conclusion'"),
+        ({"mean": 0.75, "cls": 0.70, "conclusion": "mean"}, "one line"),
+        ((0.75, 0.70), "as a dict"),
+    )
+
+    def check_answer(self, answer):
+        report = asserts.findings(answer, "the two test accuracies", ("mean", "cls"))
+        if any(report[name] > 1.0 for name in ("mean", "cls")):
+            raise Incorrect("accuracies lie between 0 and 1 (LogisticRegression.score gives a share); these look "
+                            "like percentages")
+        expected = _pooling_accuracies()
+        for name in ("mean", "cls"):
+            if not np.isclose(report[name], expected[name], atol=0.011):
+                raise Incorrect(f"the accuracy with the {name!r} features should be {expected[name]:.3f} (500 training "
+                                f"and 300 test sentences, sequence length 48, LogisticRegression(max_iter=2000)), "
+                                f"got {report[name]:.3f}")
+        better = max(expected, key=expected.get)
+        return (f"the course reads it so: on these sentences the {better!r} vector scored higher "
+                f"({expected['mean']:.3f} vs {expected['cls']:.3f}). all-MiniLM-L6-v2 was trained so that the MEAN "
+                "of its token vectors describes a sentence; its training on sentence pairs never used the [CLS] "
+                "vector.")
+
+
+PROBLEMS = [WordPiece, BertMask, DebugFrozenHead, PoolingExperiment]
