@@ -277,8 +277,8 @@ class DebugFrozenHead(Problem):
         "Print head.predict(features[:5]) after training. A softmax turns a layer's outputs into probabilities "
         "that sum to 1 over its units: what is the softmax of ONE number?",
         "The softmax of one number is always 1.0, so every prediction is 'positive' and no gradient reaches the "
-        "weights. For one output unit and binary_crossentropy use activation=\"sigmoid\" (or two units with "
-        "softmax and sparse_categorical_crossentropy).",
+        "weights. For one output unit and binary_crossentropy use activation=\"sigmoid\": one probability, "
+        "that of 'positive'.",
     )
     solution_code = """
 import keras
@@ -362,8 +362,8 @@ accuracy = {name: LogisticRegression(max_iter=2000).fit(train[name], train_label
 pooling_report = {
     "mean": accuracy["mean"],
     "cls": accuracy["cls"],
-    "conclusion": "on these sentences the mean of the token vectors scored higher than the [CLS] vector: "
-                  "all-MiniLM-L6-v2 was trained on sentence pairs through the mean, not through [CLS]",
+    "conclusion": f"on these sentences the {max(accuracy, key=accuracy.get)!r} vector scored higher; "
+                  "all-MiniLM-L6-v2 was trained to describe a sentence by the mean of its token vectors",
 }
 """
     wrong_answers = (
@@ -387,9 +387,10 @@ pooling_report = {
                                 f"got {report[name]:.3f}")
         better = max(expected, key=expected.get)
         return (f"the course reads it so: on these sentences the {better!r} vector scored higher "
-                f"({expected['mean']:.3f} vs {expected['cls']:.3f}). all-MiniLM-L6-v2 was trained so that the MEAN "
-                "of its token vectors describes a sentence; its training on sentence pairs never used the [CLS] "
-                "vector.")
+                f"({expected['mean']:.3f} for the mean vs {expected['cls']:.3f} for [CLS]), on one split of 500 and "
+                "300 sentences. all-MiniLM-L6-v2 was trained on sentence pairs to describe a sentence by the MEAN of "
+                "its token vectors; the [CLS] vector is one token's, and that training never asked it to stand for "
+                "the sentence.")
 
 
 PROBLEMS = [WordPiece, BertMask, DebugFrozenHead, PoolingExperiment]
