@@ -38,3 +38,10 @@ def chapter_by_number(number: str | int, folder: Path | None = None) -> Path:
             return matches[0]
     available = ", ".join(p.name for p in chapter_notebooks(folder))
     raise FileNotFoundError(f"no chapter '{number}'. Give a chapter number such as 03; chapters: {available}")
+
+
+def models_dir() -> Path:
+    """Where the course keeps trained models between chapters: ``$COURSE_MODELS``, by default
+    ``~/.course/models`` (outside the repository, so a course update never touches them)."""
+    root = os.environ.get("COURSE_MODELS") or os.path.join(os.path.expanduser("~"), ".course", "models")
+    return Path(root)

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from course_lib import paths
+
 NEGATIONS = frozenset({"no", "nor", "not", "never", "n't"})
 """Words that flip the meaning of what follows. ``word_tokenize`` splits "don't" into "do" + "n't"."""
 
@@ -315,8 +317,7 @@ def train_pipeline(data=None, glove=None, *, epochs: int | None = None, seed: in
 def default_path() -> Path:
     """Where the course keeps the trained pipeline: ``$COURSE_MODELS/imdb_glove_lstm``, by default under
     ``~/.course/models``."""
-    root = os.environ.get("COURSE_MODELS") or os.path.join(os.path.expanduser("~"), ".course", "models")
-    return Path(root) / PIPELINE_NAME
+    return paths.models_dir() / PIPELINE_NAME
 
 
 def load_pipeline(path: str | os.PathLike | None = None, train_if_missing: bool = True) -> SentimentPipeline:

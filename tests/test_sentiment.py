@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from course_lib import sentiment
+from course_lib import paths, sentiment
 
 POSITIVE = ["a great film , i loved it", "wonderful acting and a great story", "loved it , great fun",
             "a wonderful , moving film"]
@@ -128,6 +128,7 @@ def test_default_path_follows_course_models(monkeypatch, tmp_path):
     assert sentiment.default_path() == tmp_path / "imdb_glove_lstm"
     monkeypatch.delenv("COURSE_MODELS")
     assert sentiment.default_path().parts[-3:] == (".course", "models", "imdb_glove_lstm")
+    assert sentiment.default_path().parent == paths.models_dir()   # the folder chapter 09 saves into too
 
 
 def test_build_classifier_uses_the_matrix_and_rejects_a_vector():

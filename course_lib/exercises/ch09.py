@@ -14,21 +14,25 @@ from course_lib.exercises.core import Incorrect, Problem, call
 # --------------------------------------------------------------------------------------------- q1 WordPiece
 
 
+def _longest_piece(word: str, start: int, vocab) -> tuple[str | None, int]:
+    """The longest piece of ``vocab`` that starts at ``start`` (``##`` in front after the first) and its end;
+    ``(None, start)`` when none fits."""
+    for end in range(len(word), start, -1):
+        piece = word[start:end] if start == 0 else "##" + word[start:end]
+        if piece in vocab:
+            return piece, end
+    return None, start
+
+
 def reference_wordpiece(word: str, vocab, unknown: str = "[UNK]") -> list[str]:
     """Greedy longest-match-first WordPiece of one word: pieces after the first carry ``##``; ``[unknown]`` when
     some part of the word matches no piece."""
     pieces, start = [], 0
     while start < len(word):
-        end = len(word)
-        while end > start:
-            piece = word[start:end] if start == 0 else "##" + word[start:end]
-            if piece in vocab:
-                break
-            end -= 1
-        else:
+        piece, start = _longest_piece(word, start, vocab)
+        if piece is None:
             return [unknown]
         pieces.append(piece)
-        start = end
     return pieces
 
 
@@ -62,18 +66,9 @@ def _without_marker(word, vocab):
 def _partial_unknown(word, vocab):
     pieces, start = [], 0
     while start < len(word):
-        end = len(word)
-        while end > start:
-            piece = word[start:end] if start == 0 else "##" + word[start:end]
-            if piece in vocab:
-                break
-            end -= 1
-        else:
-            pieces.append("[UNK]")
-            start += 1
-            continue
-        pieces.append(piece)
-        start = end
+        piece, end = _longest_piece(word, start, vocab)
+        pieces.append(piece or "[UNK]")
+        start = end if piece else start + 1
     return pieces
 
 
