@@ -12,13 +12,15 @@ For learners:
     course diff 03                     what changed in chapter 03 since your copy was made
     course doctor                      check versions, data files (sha256), NLTK data and GPU; exit 1 with fixes
     course list                        the chapters
+    course serve PATH [--name NAME] [--port 8501] [--host 127.0.0.1]
+                                       serve an exported model with TensorFlow Serving's REST API (chapter 10)
 
 For maintainers:
 
     course run 03 [04 ...]             execute chapters and write clean outputs (how they are committed)
 
-Only ``doctor``, ``run`` and ``check`` import TensorFlow (``check`` in the notebook's kernel); ``progress`` and
-``list`` answer in well under a second.
+Only ``doctor``, ``run``, ``serve`` and ``check`` import TensorFlow (``check`` in the notebook's kernel);
+``progress`` and ``list`` answer in well under a second.
 """
 
 from __future__ import annotations
@@ -387,6 +389,12 @@ def main(argv: list[str] | None = None) -> int:
     diff_parser.add_argument("chapter", help="chapter number, e.g. 03")
     commands.add_parser("doctor", help="check packages, data, NLTK data and GPU")
     commands.add_parser("list", help="list the chapters")
+    serve_parser = commands.add_parser("serve", help="serve an exported model with TensorFlow Serving's REST API")
+    serve_parser.add_argument("path", help="the folder model.export() wrote, or its parent with versions 1/, 2/, ...")
+    serve_parser.add_argument("--name", help="the model's name in the URLs (default: the folder's name)")
+    serve_parser.add_argument("--port", type=int, default=8501, help="default 8501, TensorFlow Serving's REST port")
+    serve_parser.add_argument("--host", default="127.0.0.1",
+                              help="default 127.0.0.1 (this machine only); 0.0.0.0 accepts other machines")
     run_parser = commands.add_parser("run", help="(maintainers) execute chapters and write clean outputs back")
     run_parser.add_argument("chapters", nargs="+", help="notebook paths or chapter numbers (01)")
     run_parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
@@ -401,6 +409,10 @@ def main(argv: list[str] | None = None) -> int:
             return doctor()
         if args.command == "list":
             return list_chapters()
+        if args.command == "serve":
+            from course_lib import serving
+
+            return serving.main(args.path, args.name, args.host, args.port)
         if args.command == "run":
             return run(args.chapters, args.timeout)
         if args.command == "start":
@@ -414,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.reset:
             return reset_progress(args.reset, args.yes)
         return show_progress(args.json)
-    except (workspace.WorkspaceError, FileNotFoundError, progress.ProgressFileError) as error:
+    except (workspace.WorkspaceError, FileNotFoundError, progress.ProgressFileError, ValueError) as error:
         print(f"course {args.command}: {error}", file=sys.stderr)
         return 1
 
