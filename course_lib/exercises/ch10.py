@@ -1,0 +1,358 @@
+"""Chapter 10 exercises: a TensorFlow Serving REST client, int8 quantisation by hand, and an int8 LiteRT model
+fed the wrong way."""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from course_lib.exercises import asserts
+from course_lib.exercises.core import Incorrect, Problem, call, define
+
+# ------------------------------------------------------------------------------------------ q1 REST client
+
+MODEL_NAME = "digits"
+
+
+@functools.cache
+def _digits() -> tuple:
+    """The course's MNIST digits as float32 in [0, 1]: (4000, 28, 28, 1) training and (1000, 28, 28, 1) test
+    images, and the test labels."""
+    from course_lib.data import load_mnist
+
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    scale = np.float32(255.0)
+    return (x_train[..., None].astype(np.float32) / scale, y_train, x_test[..., None].astype(np.float32) / scale,
+            y_test)
+
+
+@functools.cache
+def _served_model() -> tuple[Path, object]:
+    """A small digit model (random weights, seed 0) exported to a temporary folder as version 1, and the model."""
+    from course_lib.environment import import_tensorflow
+
+    import_tensorflow()
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    folder = Path(tempfile.mkdtemp(prefix="course-ch10-")) / MODEL_NAME
+    model.export(str(folder / "1"), verbose=False)
+    return folder, model
+
+
+def _client(method: str, suffix: str = ":predict", key: str = "instances", read: str = "predictions",
+            raise_errors: bool = True, as_list: bool = True, as_array: bool = True):
+    def rest_predict(base_url, model_name, images):
+        import requests
+
+        body = {key: images.tolist() if as_list else images}
+        response = requests.request(method, f"{base_url}/v1/models/{model_name}{suffix}", json=body, timeout=30)
+        if raise_errors:
+            response.raise_for_status()
+        return np.array(response.json()[read]) if as_array else response.json()
+
+    return rest_predict
+
+
+class RestClient(Problem):
+    title = "Build a TensorFlow Serving REST client"
+    kind = "build"
+    answer_name = "rest_predict"
+    hints = (
+        "The URL is f\"{base_url}/v1/models/{model_name}:predict\", the method POST, the body JSON: "
+        "requests.post(url, json={\"instances\": ...}). JSON knows lists, not NumPy arrays: images.tolist().",
+        "Call response.raise_for_status() before reading the body (it raises requests.HTTPError for a 4xx or 5xx "
+        "answer), then return np.array(response.json()[\"predictions\"]).",
+    )
+    solution_code = """
+import numpy as np
+import requests
+
+def rest_predict(base_url, model_name, images):
+    url = f"{base_url}/v1/models/{model_name}:predict"
+    response = requests.post(url, json={"instances": images.tolist()}, timeout=30)   # the row format
+    response.raise_for_status()                    # 4xx/5xx: requests.HTTPError, with the server's answer
+    return np.array(response.json()["predictions"])
+"""
+    wrong_answers = (
+        (_client("GET"), "405"),
+        (_client("POST", suffix=""), "405"),
+        (_client("POST", as_list=False), "tolist()"),
+        (_client("POST", as_array=False), "NumPy array"),
+        (_client("POST", raise_errors=False), "raise_for_status"),
+        (_client("POST", key="inputs"), "'predictions'"),
+    )
+
+    @staticmethod
+    def _explain_http(error, base_url: str) -> str:
+        status = error.response.status_code
+        detail = error.response.text[:200]
+        if status == 405:
+            return (f"the server answered 405 (method not allowed): {detail}. Predictions are asked with POST to "
+                    f"{base_url}/v1/models/NAME:predict; GET is for the status and the metadata")
+        if status == 404:
+            return f"the server answered 404: {detail}. The URL is {base_url}/v1/models/NAME:predict"
+        return f"the server answered {status}: {detail}"
+
+    def _ask(self, answer, base_url: str, name: str, images):
+        import requests
+
+        try:
+            return answer(base_url, name, images)
+        except requests.HTTPError as error:
+            raise Incorrect(self._explain_http(error, base_url)) from None
+        except TypeError as error:
+            if "JSON serializable" in str(error):
+                raise Incorrect("the body must be JSON, which has lists but no NumPy arrays: send "
+                                f"{{\"instances\": images.tolist()}} ({error})") from None
+            return call(answer, base_url, name, images)
+        except KeyError as error:
+            raise Incorrect(f"the answer has no key {error}: with {{\"instances\": ...}} (the row format) the "
+                            "server answers {\"predictions\": ...}; an error answer is {\"error\": ...}. Print "
+                            "response.status_code and response.json()") from None
+        except Exception:  # noqa: BLE001 - any other crash: the usual message
+            return call(answer, base_url, name, images)
+
+    def check_answer(self, answer):
+        import requests
+
+        from course_lib import serving
+
+        folder, model = _served_model()
+        images = _digits()[2][:5]
+        expected = model.predict(images, verbose=0)
+        with serving.serve(folder, MODEL_NAME) as base_url:
+            result = self._ask(answer, base_url, MODEL_NAME, images)
+            if isinstance(result, dict):
+                raise Incorrect(f"rest_predict returned the whole JSON answer (keys {sorted(result)}); return the "
+                                "predictions as a NumPy array: np.array(response.json()[\"predictions\"])")
+            result = asserts.array(result, "rest_predict(base_url, 'digits', images)", shape=(5, 10))
+            asserts.close(result, expected, "the predictions for 5 test digits", atol=1e-5)
+            try:
+                answer(base_url, "no_such_model", images)
+            except requests.HTTPError as error:
+                if error.response.status_code != 404:
+                    raise Incorrect(f"for an unknown model the server answers 404, got {error}") from None
+            except Exception as error:  # noqa: BLE001 - anything but HTTPError hides the server's answer
+                raise Incorrect(f"for an unknown model your function raised {type(error).__name__}: {error}. The "
+                                "server answered 404 with {\"error\": ...}: call response.raise_for_status() so "
+                                "that the caller gets an HTTPError saying so") from None
+            else:
+                raise Incorrect("for an unknown model your function returned without an error; the server "
+                                "answered 404. Call response.raise_for_status() before reading the answer")
+        return ("your client gets the served model's predictions, and an HTTPError when the server refuses. It "
+                "works unchanged against TensorFlow Serving on port 8501.")
+
+
+# ------------------------------------------------------------------------------------- q2 int8 by hand
+
+
+def reference_quantize_int8(weights):
+    """Symmetric per-tensor int8: ``scale = max|w| / 127`` (1.0 for all zeros), ``q = round(w / scale)``."""
+    weights = np.asarray(weights, dtype=np.float32)
+    largest = float(np.abs(weights).max()) if weights.size else 0.0
+    scale = largest / 127.0 if largest > 0 else 1.0
+    return np.clip(np.round(weights / scale), -127, 127).astype(np.int8), scale
+
+
+def _quantizer(scale_of, rounding=np.round, dtype=np.int8):
+    def quantize_int8(weights):
+        scale = scale_of(np.asarray(weights))
+        return rounding(weights / scale).astype(dtype), scale
+
+    return quantize_int8
+
+
+class QuantizeInt8(Problem):
+    title = "Quantise weights to int8 by hand"
+    answer_name = "quantize_int8"
+    hints = (
+        "The largest |weight| must map to 127: scale = np.abs(weights).max() / 127. Then weights / scale lies in "
+        "[-127, 127]; np.round it and .astype(np.int8).",
+        "Guard the all-zero case (max is 0): scale = 1.0 there. Return the pair (q, scale).",
+    )
+    solution_code = """
+import numpy as np
+
+def quantize_int8(weights):
+    largest = np.abs(weights).max()
+    scale = largest / 127 if largest > 0 else 1.0          # the largest |weight| becomes +-127
+    q = np.round(weights / scale).astype(np.int8)
+    return q, scale
+"""
+    wrong_answers = (
+        (_quantizer(lambda w: np.abs(w).max() / 127, rounding=np.floor), "round"),
+        (_quantizer(lambda w: np.abs(w).max() / 127, dtype=np.float32), "int8"),
+        (_quantizer(lambda w: w.max() / 127), "ABSOLUTE"),
+        (_quantizer(lambda w: (w.max() - w.min()) / 255), "max|weights| / 127"),
+        (_quantizer(lambda w: np.abs(w).max() / 127 if np.abs(w).max() > 0 else 0.0), "all-zero"),
+        (lambda weights: reference_quantize_int8(weights)[0], "(q, scale)"),
+    )
+
+    def check_answer(self, answer):
+        rng = np.random.default_rng(0)
+        cases = {"normal weights (64, 32)": rng.normal(0, 0.05, (64, 32)).astype(np.float32),
+                 "weights whose largest |w| is negative": np.array([[0.5, -2.0], [1.0, 0.25]], np.float32),
+                 "all-zero weights": np.zeros((3, 4), np.float32)}
+        for what, weights in cases.items():
+            with np.errstate(all="ignore"):
+                q, scale = asserts.parts(call(answer, weights.copy()), f"quantize_int8 on {what}", ("q", "scale"))
+            q = asserts.array(q, f"q for {what}", shape=weights.shape)
+            if q.dtype != np.int8:
+                raise Incorrect(f"q for {what} has dtype {q.dtype}; store it as np.int8 (one byte a weight): "
+                                ".astype(np.int8) after rounding")
+            scale = asserts.number(scale, f"the scale for {what}")
+            expected_q, expected_scale = reference_quantize_int8(weights)
+            if not np.isfinite(scale) or scale <= 0:
+                raise Incorrect(f"the scale for {what} is {scale}; for all-zero weights max|weights| is 0, so use "
+                                "scale = 1.0 there (any positive number: every q is 0)")
+            if not np.isclose(scale, expected_scale, rtol=1e-5):
+                if np.isclose(scale, weights.max() / 127, rtol=1e-5):
+                    raise Incorrect(f"the scale for {what} is max(weights) / 127; take the largest ABSOLUTE value, "
+                                    "np.abs(weights).max(), or a large negative weight falls out of range")
+                raise Incorrect(f"the scale for {what} should be max|weights| / 127 = {expected_scale:.6g}, "
+                                f"got {scale:.6g}")
+            if not np.array_equal(q, expected_q):
+                wrong = int(np.sum(q != expected_q))
+                raise Incorrect(f"{wrong} of q's {q.size} values for {what} differ from round(weights / scale): "
+                                "round to the nearest integer (np.round), not down")
+        weights = cases["normal weights (64, 32)"]
+        q, scale = reference_quantize_int8(weights)
+        error = float(np.abs(q * scale - weights).max())
+        return (f"q * scale is within {error:.2e} of the weights (at most scale / 2 = {scale / 2:.2e}), and "
+                f"{weights.size:,} weights take {weights.size:,} bytes plus one scale instead of {weights.size * 4:,}: "
+                "as many parameters, a quarter of the bits.")
+
+
+# ----------------------------------------------------------------------------------- q3 int8 input, debug
+
+_BROKEN_INT8 = '''
+from ai_edge_litert.interpreter import Interpreter
+
+
+def int8_predict(content, images):
+    interpreter = Interpreter(model_content=content)
+    interpreter.allocate_tensors()
+    source, target = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    labels = []
+    for image in images:
+        interpreter.set_tensor(source["index"], image[None].astype("int8"))
+        interpreter.invoke()
+        labels.append(int(interpreter.get_tensor(target["index"]).argmax()))
+    return labels
+'''
+
+N_IMAGES = 300
+
+
+@functools.cache
+def _int8_model() -> tuple[bytes, float]:
+    """A small dense digit classifier trained for 3 epochs (seed 0), as full int8 LiteRT, and its Keras accuracy
+    on the first 300 test digits."""
+    from course_lib.environment import import_tensorflow
+
+    tf = import_tensorflow()
+    tf.config.experimental.enable_op_determinism()
+    import keras
+
+    from course_lib import compression
+
+    x_train, y_train, x_test, y_test = _digits()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10)])
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x_train, y_train, epochs=3, batch_size=64, verbose=0)
+    accuracy = float(np.mean(model.predict(x_test[:N_IMAGES], verbose=0).argmax(1) == y_test[:N_IMAGES]))
+    with tempfile.TemporaryDirectory() as folder:
+        model.export(folder, verbose=False)
+        content = compression.convert_litert(folder, "int8", representative=[x_train[i:i + 1] for i in range(100)])
+    return content, accuracy
+
+
+def _int8_client(quantize, as_labels: bool = True):
+    def int8_predict(content, images):
+        from ai_edge_litert.interpreter import Interpreter
+
+        interpreter = Interpreter(model_content=content)
+        interpreter.allocate_tensors()
+        source, target = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+        outputs = []
+        for image in images:
+            interpreter.set_tensor(source["index"], quantize(image[None], *source["quantization"]))
+            interpreter.invoke()
+            output = interpreter.get_tensor(target["index"])[0]
+            outputs.append(int(output.argmax()) if as_labels else output)
+        return np.array(outputs)
+
+    return int8_predict
+
+
+def _quantized(x, scale, zero_point):
+    return np.clip(np.round(x / scale) + zero_point, -128, 127).astype(np.int8)
+
+
+class DebugInt8Input(Problem):
+    title = "Debug an int8 LiteRT model that guesses"
+    kind = "debug"
+    answer_name = "int8_predict"
+    given_code = _BROKEN_INT8
+    hints = (
+        "Print source[\"dtype\"] and source[\"quantization\"]: the input is int8 with a (scale, zero point). What "
+        "does image.astype(\"int8\") make of pixels between 0 and 1?",
+        "astype truncates: every pixel below 1 becomes 0. Quantise as the converter did: "
+        "q = round(x / scale) + zero_point, clipped to -128..127, as int8; "
+        "`scale, zero_point = source[\"quantization\"]`.",
+    )
+    solution_code = """
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+
+
+def int8_predict(content, images):
+    interpreter = Interpreter(model_content=content)
+    interpreter.allocate_tensors()
+    source, target = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    scale, zero_point = source["quantization"]               # from the file: x = scale * (q - zero_point)
+    labels = []
+    for image in images:
+        q = np.clip(np.round(image[None] / scale) + zero_point, -128, 127).astype(np.int8)
+        interpreter.set_tensor(source["index"], q)
+        interpreter.invoke()
+        labels.append(int(interpreter.get_tensor(target["index"]).argmax()))
+    return np.array(labels)
+"""
+    wrong_answers = (
+        (lambda content, images: define(_BROKEN_INT8, "int8_predict")(content, images), "zero point"),
+        (_int8_client(lambda x, scale, zero: np.round(x / scale).astype(np.int8)), "zero point"),
+        (_int8_client(lambda x, scale, zero: x.astype(np.float32)), "INT8"),
+        (_int8_client(_quantized, as_labels=False), "one label per image"),
+    )
+
+    def check_answer(self, answer):
+        from course_lib.environment import silenced_stderr_fd
+
+        content, keras_accuracy = _int8_model()
+        _, _, x_test, y_test = _digits()
+        with silenced_stderr_fd():            # the interpreter's "Created TensorFlow Lite XNNPACK delegate" line
+            labels = call(answer, content, x_test[:N_IMAGES])
+        labels = asserts.returned(labels, "int8_predict(content, images)")
+        labels = np.asarray(labels)
+        if labels.shape != (N_IMAGES,):
+            raise Incorrect(f"int8_predict returned shape {labels.shape} for {N_IMAGES} images; return one label per "
+                            "image (the argmax of the output), shape (300,)")
+        accuracy = float(np.mean(labels == y_test[:N_IMAGES]))
+        if accuracy < keras_accuracy - 0.03:
+            raise Incorrect(f"accuracy {accuracy:.3f} on {N_IMAGES} test digits; the model in Keras reaches "
+                            f"{keras_accuracy:.3f}. The int8 input has a scale and a zero point "
+                            "(source[\"quantization\"]): feed round(x / scale) + zero point as int8, not the pixels")
+        return (f"accuracy {accuracy:.3f} on {N_IMAGES} test digits (Keras {keras_accuracy:.3f}). An int8 model "
+                "takes integers that stand for floats: x = scale x (q - zero point), read from the file.")
+
+
+PROBLEMS = [RestClient, QuantizeInt8, DebugInt8Input]
