@@ -31,7 +31,7 @@ def convert_litert(saved_model: str | os.PathLike | None = None, quantization: s
     """A SavedModel folder (or one ``tf.function``'s concrete function) as a LiteRT flatbuffer.
 
     Args:
-        saved_model: the folder ``model.export()`` wrote.
+        saved_model: the folder ``model.export()`` wrote (or its parent holding numbered versions: the highest).
         quantization: ``"none"`` (float32), ``"dynamic"`` (int8 weights, float activations), ``"float16"``
             (float16 weights) or ``"int8"`` (int8 weights and activations, int8 input and output: needs
             ``representative``).
@@ -42,17 +42,21 @@ def convert_litert(saved_model: str | os.PathLike | None = None, quantization: s
 
     Only TensorFlow Lite's built-in operations are allowed: a model that needs TensorFlow operations (an LSTM
     with a dynamic batch size, ``TextVectorization``) fails here with the converter's message, rather than
-    converting to a file that no interpreter on this machine runs.
+    converting to a file that only an interpreter with TensorFlow's kernels (the Flex delegate) runs, which the
+    ``ai-edge-litert`` interpreter is not.
     """
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
     if quantization == "int8" and representative is None:
-        raise ValueError("full int8 quantization needs representative=..., a few hundred input batches")
+        raise ValueError("full int8 quantization needs representative=..., e.g. 100 input batches of one example")
     if (saved_model is None) == (concrete_function is None):
         raise ValueError("give either saved_model (a folder) or concrete_function")
     with _quiet():                             # the converter's log lines, C++ and Python
         if saved_model is not None:
-            converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
+            from course_lib.serving import find_version
+
+            _, folder = find_version(saved_model)       # the folder itself, or its highest version
+            converter = tf.lite.TFLiteConverter.from_saved_model(str(folder))
         else:
             # Without the model object (trackable_obj) the converter freezes the variables into constants, which
             # the interpreter runs; with it, an LSTM's loop reads them as resource variables and fails to run.
@@ -144,16 +148,22 @@ class LiteRTModel:
         return out.astype(np.float32)
 
     def predict(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """Outputs for ``x`` ``(n, ...)``, in batches of ``batch_size`` (fixed-batch models: batch by batch)."""
+        """Outputs for ``x`` ``(n, ...)``, in batches of ``batch_size``; a model exported with a fixed batch size
+        runs batch by batch, the last one padded with zeros (whose outputs are dropped)."""
+        x = np.asarray(x)
         fixed = not any(s == -1 for s in self.input.get("shape_signature", [-1]))
         step = self._batch if fixed else batch_size
+        if len(x) == 0:
+            return np.zeros((0, *self.output["shape"][1:]), dtype=np.float32)
         parts = []
         for start in range(0, len(x), step):
             chunk = x[start:start + step]
-            if not fixed:
+            if fixed and len(chunk) < step:
+                chunk = np.concatenate([chunk, np.zeros((step - len(chunk), *chunk.shape[1:]), chunk.dtype)])
+            elif not fixed:
                 self._resize(len(chunk))
             parts.append(self.invoke(chunk))
-        return np.concatenate(parts)
+        return np.concatenate(parts)[:len(x)]
 
 
 def gzipped_size(content: bytes | str | os.PathLike) -> int:
@@ -193,8 +203,8 @@ def magnitude_mask(weights: np.ndarray, sparsity: float) -> np.ndarray:
 
 
 def prunable_kernels(model, min_size: int = 0) -> list:
-    """The kernels of ``model``'s ``Conv*`` and ``Dense`` layers with at least ``min_size`` weights (biases are
-    few and stay)."""
+    """The kernels of ``model``'s ``Conv1D``, ``Conv2D`` and ``Dense`` layers with at least ``min_size`` weights
+    (biases are few and stay)."""
     return [layer.kernel for layer in _layers(model)
             if isinstance(layer, (keras.layers.Dense, keras.layers.Conv1D, keras.layers.Conv2D))
             and int(np.prod(layer.kernel.shape)) >= min_size]
@@ -211,6 +221,8 @@ def _layers(model):
 def kernel_sparsity(model, min_size: int = 0) -> float:
     """The share of zeros among the weights of ``prunable_kernels(model, min_size)``."""
     kernels = [np.asarray(k) for k in prunable_kernels(model, min_size)]
+    if not kernels:
+        raise ValueError(f"the model has no Conv1D, Conv2D or Dense kernel of {min_size} weights or more")
     return float(sum((k == 0).sum() for k in kernels) / sum(k.size for k in kernels))
 
 
@@ -223,7 +235,7 @@ class MagnitudePruning(keras.callbacks.Callback):
 
     ``begin_step == end_step == 0`` is one-shot pruning: the final sparsity at once, from the first step.
     Kernels with fewer than ``min_size`` weights are left whole (a first convolution's few hundred weights
-    carry much of what the rest sees).
+    carry much of what the rest sees). Each ``fit`` starts the schedule again from step 0.
     """
 
     def __init__(self, final_sparsity: float, begin_step: int = 0, end_step: int = 0, frequency: int = 10,

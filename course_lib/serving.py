@@ -10,7 +10,8 @@ requests with the same JSON, so a client written against it works unchanged agai
                                                    (optional "signature_name", default "serving_default")
 
 Errors are ``{"error": "..."}``: 400 for a malformed body or an input of the wrong shape or type, 404 for an
-unknown model, version or signature path, 405 for a wrong HTTP method, 413 for a body over the size limit.
+unknown model, version or signature path, 405 for a wrong HTTP method, 413 for a body over the size limit, 500
+when the model itself fails.
 
 A model folder is laid out as TensorFlow Serving expects it, ``PATH/1/``, ``PATH/2/``, ... (one SavedModel per
 version; the highest version is served, TensorFlow Serving's default policy), or is a SavedModel itself (served
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import re
 import threading
@@ -178,16 +180,18 @@ def _tensor(name: str, value, spec):
     tf = import_tensorflow()
     dtype = spec.dtype
     kind = "string" if dtype == tf.string else "bool" if dtype == tf.bool else "number"
-    try:                                       # NumPy infers the leaves' type in C: fast for big requests
-        inferred = np.asarray(value).dtype.kind
-    except (ValueError, TypeError):            # ragged: reported below
-        inferred = "O"
-    expected_kinds = {"string": "U", "bool": "b", "number": "iuf"}[kind]
-    bad = [] if inferred in expected_kinds else _leaf_problem(value, kind)
+    inferred = "O"
+    if kind != "string":                       # NumPy infers the leaves' type in C: fast for large requests
+        with contextlib.suppress(ValueError, TypeError):     # ragged lists: reported below
+            inferred = np.asarray(value).dtype.kind
+    bad = [] if inferred in {"bool": "b", "number": "iuf"}.get(kind, "") else _leaf_problem(value, kind)
     if bad:
         wanted = {"string": "strings", "bool": "true/false", "number": "numbers"}[kind]
         raise ServingError(400, f"input '{name}' expects {wanted} ({_dtype_name(dtype)}); "
                                 f"got the JSON value {json.dumps(bad[0])[:80]}")
+    if dtype.is_integer and inferred == "f":
+        raise ServingError(400, f"input '{name}' expects whole numbers ({_dtype_name(dtype)}); got numbers with "
+                                "a decimal point")
     try:
         if kind == "string":
             array = np.array(_string_leaves(value), dtype=object)
@@ -375,8 +379,11 @@ def make_app(servables: dict[str, Servable], max_body_bytes: int = MAX_BODY_BYTE
             return JSONResponse(answer)
         except ServingError as failure:
             return error(failure.status, str(failure))
+        except Exception as failure:  # noqa: BLE001 - the client gets TensorFlow Serving's error format
+            return error(500, f"{type(failure).__name__}: {failure}")
 
-    app = Starlette(routes=[Route("/v1/models/{rest:path}", models, methods=["GET", "POST"])])
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]        # all answered here: a wrong one gets JSON 405
+    app = Starlette(routes=[Route("/v1/models/{rest:path}", models, methods=methods)])
     app.state.executor = executor
     return app
 
@@ -384,7 +391,8 @@ def make_app(servables: dict[str, Servable], max_body_bytes: int = MAX_BODY_BYTE
 class ModelServer:
     """uvicorn serving ``make_app`` in a background thread: ``start()``, ``url``, ``stop()``.
 
-    ``port=0`` picks a free port. ``stop()`` waits for the thread and the model threads to end and frees the port.
+    ``port=0`` picks a free port. ``stop()`` waits for the thread and the model threads to end and frees the port;
+    a stopped server is not started again (make a new one).
     """
 
     def __init__(self, servables: dict[str, Servable], host: str = "127.0.0.1", port: int = 0,
@@ -412,7 +420,7 @@ class ModelServer:
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 self.stop()
-                raise OSError(f"the server could not start on {self.host}:{self.port} (port in use?)")
+                raise OSError(f"the server could not start on {self.host}:{self.port} (is the port in use?)")
             time.sleep(0.01)
         self.port = self._server.servers[0].sockets[0].getsockname()[1]
         return self
@@ -454,6 +462,10 @@ def main(path: str, name: str | None, host: str = "127.0.0.1", port: int = DEFAU
     base = f"http://{host}:{port}/v1/models/{name}"
     print(f"  GET  {base}\n  GET  {base}/metadata\n  POST {base}:predict\n(Ctrl-C stops the server)", flush=True)
     app = make_app({name: servable}, max_body_bytes)
+    # Parsing a large JSON body makes tens of thousands of Python objects, and each time Python's garbage
+    # collector then walks every object TensorFlow made at import. This process only serves: move those into
+    # the collector's permanent generation (measured: 100 MNIST images a request in 98 ms instead of 290 ms).
+    gc.freeze()
     try:
         uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")
     except KeyboardInterrupt:      # uvicorn stops on Ctrl-C, then raises it again for the caller

@@ -47,6 +47,19 @@ def test_float32_litert_equals_keras_and_quantised_files_are_smaller(small_cnn, 
     assert captured.out == "" and captured.err == "", "the converter's and interpreter's log lines are kept out"
 
 
+def test_a_fixed_batch_model_predicts_any_number_of_examples(small_cnn):
+    import tensorflow as tf
+
+    model, folder, images = small_cnn
+    four = tf.function(lambda x: model(x, training=False), input_signature=[tf.TensorSpec((4, 12, 12, 1))])
+    model_file = compression.LiteRTModel(compression.convert_litert(concrete_function=four.get_concrete_function()))
+    np.testing.assert_allclose(model_file.predict(images[:10]), model.predict(images[:10], verbose=0), atol=1e-5)
+    assert model_file.predict(images[:0]).shape == (0, 5)
+    versions = folder.parent / "versions"
+    model.export(str(versions / "2"), verbose=False)                  # a parent of numbered versions works too
+    assert len(compression.convert_litert(versions)) > 1000
+
+
 def test_full_int8_takes_and_gives_int8_with_the_files_scales(small_cnn):
     _, folder, images = small_cnn
     model_file = compression.LiteRTModel(
@@ -134,3 +147,5 @@ def test_pruning_reaches_its_sparsity_keeps_small_kernels_and_holds_the_zeros(ke
     assert [k.shape for k in compression.prunable_kernels(model)] == [(10, 200), (200, 3)]
     with pytest.raises(ValueError, match="fraction"):
         compression.MagnitudePruning(1.0)
+    with pytest.raises(ValueError, match="no Conv1D, Conv2D or Dense kernel"):
+        compression.kernel_sparsity(model, min_size=10**6)

@@ -80,8 +80,6 @@ def test_the_course_tokenizer_is_the_fixed_one(keras_hub):
 
 def test_sentence_features_equal_full_padding_in_the_texts_order(keras_hub):
     """Batches cut to their longest text give the vectors of every text padded to the full length."""
-    import keras
-
     encoder = pretrained.backbone()
     texts = ["a gorgeous , witty , seductive movie .", "dull", "the plot is dull and the acting is worse , "
              "which is saying something for a film this long and this loud .", "not bad at all"]
@@ -97,7 +95,6 @@ def test_sentence_features_equal_full_padding_in_the_texts_order(keras_hub):
     np.testing.assert_allclose(features["pooled"], np.asarray(out["pooled_output"]), atol=1e-5)
     with pytest.raises(TypeError, match="list of texts"):
         pretrained.sentence_features(encoder, "one string")
-    del keras
 
 
 def test_a_fresh_classifier_head_is_one_dense_layer_on_the_pooled_output(keras_hub):

@@ -66,10 +66,21 @@ def two_way_model(keras, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(image_model, text_model, two_way_model):
-    """One server, three models, for the module."""
+def ids_model(keras, tmp_path_factory):
+    """Integer token ids in: (batch, 3) int64."""
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([keras.Input((3,), dtype="int64"), keras.layers.Embedding(10, 2),
+                              keras.layers.Flatten(), keras.layers.Dense(1)])
+    folder = tmp_path_factory.mktemp("ids") / "1"
+    model.export(str(folder), verbose=False)
+    return model, folder.parent
+
+
+@pytest.fixture(scope="module")
+def server(image_model, text_model, two_way_model, ids_model):
+    """One server, four models, for the module."""
     servables = {"cnn": serving.load(image_model[1], "cnn"), "text": serving.load(text_model[1], "text"),
-                 "two": serving.load(two_way_model[1], "two")}
+                 "two": serving.load(two_way_model[1], "two"), "ids": serving.load(ids_model[1], "ids")}
     running = serving.ModelServer(servables, max_body_bytes=1024 * 1024).start()
     yield running.url
     running.stop()
@@ -180,8 +191,19 @@ def test_bad_requests_get_400_with_an_error_message(server, what, body, status, 
     assert words in answer.json()["error"]
 
 
+def test_integer_inputs_take_whole_numbers_only(server, ids_model):
+    model, _ = ids_model
+    ids = np.array([[1, 2, 3], [0, 9, 4]])
+    answer = post(server + "/v1/models/ids:predict", {"instances": ids.tolist()})
+    np.testing.assert_allclose(answer.json()["predictions"], model.predict(ids, verbose=0), atol=1e-5)
+    answer = post(server + "/v1/models/ids:predict", {"instances": [[1.5, 2, 3]]})
+    assert answer.status_code == 400 and "whole numbers (DT_INT64)" in answer.json()["error"]
+
+
 def test_numbers_for_a_string_input_and_a_missing_named_input_are_refused(server):
     assert post(server + "/v1/models/text:predict", {"instances": [1, 2]}).status_code == 400
+    mixed = post(server + "/v1/models/text:predict", {"instances": ["a good film", 3]})
+    assert mixed.status_code == 400 and "expects strings (DT_STRING)" in mixed.json()["error"]
     answer = post(server + "/v1/models/two:predict", {"instances": [{"a": [1.0, 2.0]}]})
     assert answer.status_code == 400 and "lacks the input 'b'" in answer.json()["error"]
     answer = post(server + "/v1/models/two:predict", {"inputs": {"a": [[1.0, 2.0]], "b": [[1.0, 2.0, 3.0]] * 2}})
@@ -199,6 +221,7 @@ def test_unknown_models_versions_and_methods(server):
     cases = [("GET", "/v1/models/nope", 404, "Latest(nope)"), ("GET", "/v1/models/cnn/versions/2", 404,
              "Specific(cnn, 2)"), ("POST", "/v1/models/cnn/versions/x:predict", 404, "Specific(cnn, x)"),
              ("POST", "/v1/models/nope:predict", 404, "nope"), ("GET", "/v1/models/cnn:predict", 405, "POST"),
+             ("PUT", "/v1/models/cnn:predict", 405, "POST"), ("DELETE", "/v1/models/cnn", 405, "GET"),
              ("POST", "/v1/models/cnn:classify", 404, ":predict"), ("GET", "/v1/models/cnn/extra/path", 404, "")]
     for method, path, status, words in cases:
         answer = requests.request(method, server + path, timeout=10)

@@ -210,7 +210,7 @@ def quantize_int8(weights):
             expected_q, expected_scale = reference_quantize_int8(weights)
             if not np.isfinite(scale) or scale <= 0:
                 raise Incorrect(f"the scale for {what} is {scale}; for all-zero weights max|weights| is 0, so use "
-                                "scale = 1.0 there (any positive number: every q is 0)")
+                                "scale = 1.0 there (dividing by 0 gives NaN)")
             if not np.isclose(scale, expected_scale, rtol=1e-5):
                 if np.isclose(scale, weights.max() / 127, rtol=1e-5):
                     raise Incorrect(f"the scale for {what} is max(weights) / 127; take the largest ABSOLUTE value, "
