@@ -200,17 +200,15 @@ def _tensor(name: str, value, spec):
     except (ValueError, OverflowError) as error:
         raise ServingError(400, f"input '{name}': the lists are not a rectangular array of "
                                 f"{_dtype_name(dtype)} values ({error})") from None
-    expected = spec.shape
-    if array.size == 0 and array.ndim <= 1:
+    if array.shape[:1] == (0,):
         raise ServingError(400, f"input '{name}' is empty: send at least one instance")
+    expected = spec.shape
     if expected.rank is not None and (array.ndim != expected.rank
                                       or any(want is not None and want != got
                                              for want, got in zip(expected.as_list(), array.shape, strict=False))):
         shown = tuple(-1 if d is None else d for d in expected.as_list())
         raise ServingError(400, f"input '{name}' has shape {tuple(array.shape)} (batch first); the signature "
                                 f"expects {shown} (-1: any size)")
-    if array.shape[0:1] == (0,):
-        raise ServingError(400, f"input '{name}' is empty: send at least one instance")
     return array
 
 
