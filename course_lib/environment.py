@@ -29,6 +29,7 @@ class CourseEnv:
     tensorflow: str
     keras: str
     gpus: int
+    deterministic: bool = True
 
     def summary(self) -> str:
         """One line, as ``setup()`` prints it."""
@@ -36,6 +37,7 @@ class CourseEnv:
         return (
             f"course_lib ready: Python {self.python} | TensorFlow {self.tensorflow} | Keras {self.keras} | "
             f"{device} | COURSE_SCALE={self.scale} | seed={self.seed}"
+            + ("" if self.deterministic else " | op determinism off")
         )
 
 
@@ -160,12 +162,16 @@ def gpu_count() -> int:
         return len(tf.config.list_physical_devices("GPU"))
 
 
-def setup(seed: int = 0, verbose: bool = True) -> None:
+def setup(seed: int = 0, verbose: bool = True, deterministic: bool = True) -> None:
     """Prepare a chapter: quiet logs, seeds, deterministic ops, offline NLTK data, version check.
 
     Args:
         seed: seeds Python's ``random``, NumPy and TensorFlow (``keras.utils.set_random_seed``).
         verbose: print the version check (only when something differs) and a one-line summary.
+        deterministic: turn on TensorFlow's op determinism (``tf.config.experimental.enable_op_determinism``),
+            so that a run repeats exactly. It also makes ``tf.data`` run a ``map`` that holds a stateful
+            operation (``py_function``, random operations) on one thread; chapter 11, which measures pipeline
+            speed, passes ``False``. TensorFlow cannot turn it off again: once on, it stays on in that process.
 
     Raises:
         TypeError: ``seed`` is not an ``int``.
@@ -181,13 +187,14 @@ def setup(seed: int = 0, verbose: bool = True) -> None:
 
     tf.get_logger().setLevel("ERROR")
     keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
 
     from course_lib import text
 
     text.use_course_nltk_data()
 
-    env = describe(seed)
+    env = describe(seed, deterministic)
     if verbose:
         problems = check_versions()
         if problems:
@@ -201,8 +208,9 @@ def setup(seed: int = 0, verbose: bool = True) -> None:
         print(env.summary())
 
 
-def describe(seed: int = 0) -> CourseEnv:
-    """The ``CourseEnv`` that ``setup(seed)`` would report, without changing any state beyond importing TF."""
+def describe(seed: int = 0, deterministic: bool = True) -> CourseEnv:
+    """The ``CourseEnv`` that ``setup(seed, deterministic=...)`` would report, without changing any state beyond
+    importing TF."""
     tf = import_tensorflow()
     import keras
 
@@ -213,4 +221,5 @@ def describe(seed: int = 0) -> CourseEnv:
         tensorflow=tf.__version__,
         keras=keras.__version__,
         gpus=gpu_count(),
+        deterministic=deterministic,
     )
