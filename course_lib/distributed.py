@@ -85,6 +85,11 @@ def _read_lines(index: int, stream, lines: queue.Queue) -> None:
     lines.put((index, None))                   # this worker's output has ended
 
 
+def _note_exit(index: int, process: subprocess.Popen, exits: list[int]) -> None:
+    process.wait()
+    exits.append(index)                        # workers in the order they exited (list.append is atomic)
+
+
 def _signal_group(process: subprocess.Popen, signum: int) -> None:
     try:
         os.killpg(process.pid, signum)         # the worker's session: the worker and whatever it started
@@ -143,6 +148,7 @@ def launch(script: str | os.PathLike, num_workers: int = 2, args: list[str] | tu
                 "PYTHONUNBUFFERED": "1", **(env or {})}
     processes: list[subprocess.Popen] = []
     readers: list[threading.Thread] = []
+    exits: list[int] = []
     lines: queue.Queue = queue.Queue()
     result = LaunchResult(addresses, [WorkerResult(i, None, []) for i in range(num_workers)])
     tails = [collections.deque(maxlen=tail) for _ in range(num_workers)]
@@ -174,14 +180,16 @@ def launch(script: str | os.PathLike, num_workers: int = 2, args: list[str] | tu
             reader = threading.Thread(target=_read_lines, args=(index, process.stdout, lines), daemon=True)
             reader.start()
             readers.append(reader)
+            threading.Thread(target=_note_exit, args=(index, process, exits), daemon=True).start()
         deadline = time.monotonic() + timeout
         while True:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the workers ran longer than {timeout:.0f} s and were stopped")
             take(0.1)
             codes = [process.poll() for process in processes]
-            failed = next((i for i, code in enumerate(codes) if code not in (None, 0)), None)
-            if failed is not None or (open_streams == 0 and None not in codes):
+            # the first worker to exit with an error: a worker whose peer died usually fails a moment later
+            failed = next((i for i in list(exits) if codes[i] not in (None, 0)), None)
+            if failed is not None or (open_streams == 0 and len(exits) == len(processes)):
                 break
         if failed is not None:                 # the failing worker's last lines, then stop the others
             readers[failed].join(timeout=2.0)

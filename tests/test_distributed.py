@@ -86,6 +86,27 @@ def test_a_crashing_worker_stops_the_others_and_is_reported(tmp_path):
     assert not any(alive(pid) for pid in every), "no worker, nor a process a worker started, survives"
 
 
+def test_the_first_worker_to_fail_is_reported_when_another_fails_a_moment_later(tmp_path):
+    """As when a worker dies and its peer's collective operation then fails: the report names the first."""
+    script = write(tmp_path, "both_fail.py", f"""
+        import json, os, pathlib, sys, time
+        index = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
+        note = pathlib.Path({str(tmp_path / "worker1.pid")!r})
+        if index == 1:
+            time.sleep(0.5)
+            note.write_text(str(os.getpid()))
+            os._exit(3)
+        while not note.exists() or not note.read_text():
+            time.sleep(0.001)
+        stat = pathlib.Path("/proc", note.read_text(), "stat")
+        while stat.exists() and stat.read_text().split(") ", 1)[1][0] != "Z":   # until worker 1 has exited
+            time.sleep(0.001)
+        os._exit(5)
+    """)
+    with pytest.raises(distributed.WorkerFailed, match="worker 1 exited with code 3"):
+        distributed.launch(script, num_workers=2, stream=io.StringIO())
+
+
 def test_a_run_over_its_time_is_stopped(tmp_path):
     script = write(tmp_path, "slow.py", """
         import os, time

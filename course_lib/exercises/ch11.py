@@ -115,7 +115,8 @@ class _CountingReader:
         return Path(path).read_bytes()
 
 
-def _pipeline(cache=True, cache_first=False, scale=True, batch=32, label_dtype="int32", shuffle=False):
+def _pipeline(cache=True, cache_first=False, scale=True, batch=32, label_dtype="int32", shuffle=False,
+              drop_remainder=False):
     def make_pipeline(paths, read):
         import tensorflow as tf
 
@@ -135,7 +136,7 @@ def _pipeline(cache=True, cache_first=False, scale=True, batch=32, label_dtype="
         data = data.map(load)
         if cache and not cache_first:
             data = data.cache()
-        return data.batch(batch).prefetch(2)
+        return data.batch(batch, drop_remainder=drop_remainder).prefetch(2)
 
     return make_pipeline
 
@@ -172,6 +173,7 @@ def make_pipeline(paths, read):
         (_pipeline(batch=64), "32"),
         (_pipeline(label_dtype="float32"), "int32"),
         (_pipeline(shuffle=True), "order"),
+        (_pipeline(drop_remainder=True), "drop_remainder"),
     )
 
     def check_answer(self, answer):
@@ -199,8 +201,10 @@ def make_pipeline(paths, read):
         x = np.concatenate([b[0] for b in first])
         y = np.concatenate([b[1] for b in first])
         if x.shape != (N_FILES, 28, 28, 1):
+            dropped = (" (batch(32, drop_remainder=True) drops the last, incomplete batch: keep it here)"
+                       if len(x) == N_FILES // 32 * 32 else "")
             raise Incorrect(f"the images of one epoch have shape {x.shape}; expected ({N_FILES}, 28, 28, 1): one "
-                            "(28, 28, 1) image per file, every file once")
+                            f"(28, 28, 1) image per file, every file once{dropped}")
         if x.dtype != np.float32:
             raise Incorrect(f"images should be float32, got {x.dtype}: tf.cast(image, tf.float32) / 255.0")
         if x.max() > 1.0:
@@ -211,11 +215,10 @@ def make_pipeline(paths, read):
             raise Incorrect("the examples are not in the order of `paths` (or not the files' contents): keep the "
                             "order, without shuffling; a training loop would shuffle later, per epoch")
         if read.calls != N_FILES:
-            where = ("Put .cache() AFTER the map: cached before it, the dataset keeps only the file names and "
-                     "reads every file again" if read.calls == 2 * N_FILES else "")
             raise Incorrect(f"read was called {read.calls} times over two epochs of {N_FILES} files; with a cache "
-                            f"of the decoded images it is called {N_FILES} times, once per file. "
-                            + (where or "Add .cache() after the map"))
+                            f"of the decoded images it is called {N_FILES} times, once per file. Add .cache() "
+                            "AFTER the map (with no cache, or a cache before the map, which keeps only the file "
+                            "names, every epoch reads every file again)")
         return (f"{N_FILES} reads for two epochs: the second epoch came from memory. With a dataset larger than "
                 "memory, .cache(filename) keeps it on a local disk instead.")
 
@@ -332,9 +335,9 @@ def replica_loss(labels, logits, global_batch_size):
         weights, norm = _train(answer, replicas=2)
         ratio = norm / expected_norm
         if abs(ratio - 1) > 1e-3:
-            said = (" (If you called tf.nn.compute_average_loss without global_batch_size=: it divides by the "
-                    "replica's batch times the replicas it can see, which it sees only inside strategy.run; pass "
-                    "global_batch_size=global_batch_size.)" if abs(ratio - 2) < 1e-3 else "")
+            said = (" The same factor comes from tf.nn.compute_average_loss called without global_batch_size=: it "
+                    "then divides by the replica's batch times the replicas it can see, which it sees only inside "
+                    "strategy.run; pass global_batch_size=global_batch_size." if abs(ratio - 2) < 1e-3 else "")
             size = "large" if ratio > 1 else "small"
             raise Incorrect(f"with two replicas the first step's summed gradient is {ratio:.1f} times the "
                             f"one-device gradient of the same 64 examples, so the step is that much too {size}. "
