@@ -96,7 +96,9 @@ def test_a_debug_exercise_gives_its_broken_listing_in_the_notebook_and_the_listi
 @pytest.mark.parametrize("chapter_id, question", [(c, q) for c, q in ALL_PROBLEMS
                                                   if getattr(chapter(c), q).kind != "function"])
 def test_a_check_that_trains_or_measures_is_quick_and_deterministic(chapter_id, question):
-    """Budget 15 s a check on a 2-core CPU; asserted with room for a machine twice as slow."""
+    """Budget 15 s a check on an idle 2-core CPU; asserted with room for a machine twice as slow, times the number
+    of test processes sharing its cores (pyproject.toml runs two)."""
+    import os
     import time
 
     problem = getattr(chapter(chapter_id), question)
@@ -104,7 +106,8 @@ def test_a_check_that_trains_or_measures_is_quick_and_deterministic(chapter_id, 
     first = problem.evaluate(reference(problem))
     elapsed = time.perf_counter() - started
     assert first.status == CORRECT, first.message
-    assert elapsed < 30, f"{chapter_id}.{question} took {elapsed:.1f} s"
+    processes = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    assert elapsed < 30 * processes, f"{chapter_id}.{question} took {elapsed:.1f} s"
     assert problem.evaluate(reference(problem)) == first   # same verdict, same numbers in the remark
 
 

@@ -3,6 +3,7 @@
 import ast
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -244,3 +245,24 @@ def test_the_data_table_of_chapter_00_names_the_chapters_that_call_each_loader()
         calling = {number for number, source in code.items() if re.search(rf"\b{loader}\(", source)}
         listed_set = set(listed.replace(" ", "").split(","))
         assert listed_set == calling, f"{loader}: the table says {listed}, but it is called in {sorted(calling)}"
+
+
+def test_chapters_that_load_chapter_07s_pipeline_run_after_it_in_its_test_process():
+    """conftest.py runs the sentiment chain (07, then the chapters that load its saved pipeline) as one unit of
+    work in one pytest-xdist process; a chapter that starts loading the pipeline must join it."""
+    import conftest
+
+    loaders = [p.name[:2] for p in NOTEBOOKS
+               if p.name[:2] != "07" and any("load_pipeline(" in c.source for c in _code(_read(p)))]
+    assert loaders, "no chapter loads chapter 07's pipeline: the chain in conftest.py is no longer needed"
+    assert conftest.SENTIMENT_CHAIN == ("07", *loaders)
+    chain = [p for p in NOTEBOOKS if p.name[:2] in conftest.SENTIMENT_CHAIN]
+    assert len({conftest.work_unit(f"chapters/{p.name}::Cell {i}") for p in chain for i in (0, 5)}) == 1
+    # ...in this order, whatever order they are collected in.
+    items = [SimpleNamespace(path=p) for p in reversed(NOTEBOOKS)]
+    conftest.pytest_collection_modifyitems(items)
+    assert [i.path.name[:2] for i in items if i.path in chain] == list(conftest.SENTIMENT_CHAIN)
+    # Every other notebook, and every test file, is a unit of its own: one kernel, one module's fixtures.
+    others = [p for p in NOTEBOOKS if p.name[:2] not in conftest.SENTIMENT_CHAIN]
+    assert {conftest.work_unit(f"chapters/{p.name}::Cell 3") for p in others} == {f"chapters/{p.name}" for p in others}
+    assert conftest.work_unit("tests/test_cli.py::test_x[a::b]") == "tests/test_cli.py"
