@@ -3,8 +3,10 @@
 ``launch("train.py", num_workers=2)`` picks free ports on 127.0.0.1, starts ``python train.py`` once per worker
 with ``TF_CONFIG`` naming the whole cluster and the worker's own index (what ``MultiWorkerMirroredStrategy``
 reads), prints every output line with a ``[worker i]`` prefix, and waits. When a worker fails, the others are
-stopped and ``WorkerFailed`` says which one, its exit code and its last lines. When the call returns or raises,
-no worker process is left running.
+stopped and ``WorkerFailed`` names every worker that had failed by then, with its exit code and last lines. Which
+of two workers failing a moment apart failed first cannot be told reliably from outside (the kernel may reap them in
+either order), so the report lists them by index, not by time. When the call returns or raises, no worker process
+is left running.
 
 On a real cluster nothing in the script changes: each machine runs it with a ``TF_CONFIG`` listing the real
 hosts (``cluster_spec`` shows the format).
@@ -28,11 +30,16 @@ from typing import TextIO
 
 
 class WorkerFailed(RuntimeError):
-    """A worker exited with an error; the others were stopped. ``result`` holds every worker's outcome."""
+    """One or more workers exited with an error; the others were stopped.
 
-    def __init__(self, message: str, result: LaunchResult):
+    ``failed`` lists the indices of the workers that had exited with a non-zero code before the launcher stopped
+    the rest (in index order); ``result`` holds every worker's outcome.
+    """
+
+    def __init__(self, message: str, result: LaunchResult, failed: list[int]):
         super().__init__(message)
         self.result = result
+        self.failed = failed
 
 
 @dataclass
@@ -85,11 +92,6 @@ def _read_lines(index: int, stream, lines: queue.Queue) -> None:
     lines.put((index, None))                   # this worker's output has ended
 
 
-def _note_exit(index: int, process: subprocess.Popen, exits: list[int]) -> None:
-    process.wait()
-    exits.append(index)                        # workers in the order they exited (list.append is atomic)
-
-
 def _signal_group(process: subprocess.Popen, signum: int) -> None:
     try:
         os.killpg(process.pid, signum)         # the worker's session: the worker and whatever it started
@@ -133,7 +135,8 @@ def launch(script: str | os.PathLike, num_workers: int = 2, args: list[str] | tu
         ``LaunchResult`` when every worker exits with 0.
 
     Raises:
-        WorkerFailed: a worker exited with another code; the others were stopped.
+        WorkerFailed: a worker exited with another code; the others were stopped. Every worker that had
+            failed by then is named, in index order.
         TimeoutError: the run took longer than ``timeout``.
         FileNotFoundError: no such script.
     """
@@ -148,7 +151,6 @@ def launch(script: str | os.PathLike, num_workers: int = 2, args: list[str] | tu
                 "PYTHONUNBUFFERED": "1", **(env or {})}
     processes: list[subprocess.Popen] = []
     readers: list[threading.Thread] = []
-    exits: list[int] = []
     lines: queue.Queue = queue.Queue()
     result = LaunchResult(addresses, [WorkerResult(i, None, []) for i in range(num_workers)])
     tails = [collections.deque(maxlen=tail) for _ in range(num_workers)]
@@ -169,7 +171,7 @@ def launch(script: str | os.PathLike, num_workers: int = 2, args: list[str] | tu
             print(f"[worker {index}] {line}", file=stream, flush=True)
         return True
 
-    failed = None
+    failed: list[int] = []
     try:
         for index in range(num_workers):
             worker_env = {**base_env, "TF_CONFIG": json.dumps(cluster_spec(addresses, index))}
@@ -180,21 +182,22 @@ def launch(script: str | os.PathLike, num_workers: int = 2, args: list[str] | tu
             reader = threading.Thread(target=_read_lines, args=(index, process.stdout, lines), daemon=True)
             reader.start()
             readers.append(reader)
-            threading.Thread(target=_note_exit, args=(index, process, exits), daemon=True).start()
         deadline = time.monotonic() + timeout
         while True:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the workers ran longer than {timeout:.0f} s and were stopped")
             take(0.1)
             codes = [process.poll() for process in processes]
-            # the first worker to exit with an error: a worker whose peer died usually fails a moment later
-            failed = next((i for i in list(exits) if codes[i] not in (None, 0)), None)
-            if failed is not None or (open_streams == 0 and len(exits) == len(processes)):
+            failed = [i for i, code in enumerate(codes) if code not in (None, 0)]
+            if failed or (open_streams == 0 and None not in codes):
                 break
-        if failed is not None:                 # the failing worker's last lines, then stop the others
-            readers[failed].join(timeout=2.0)
+        if failed:                             # the failed workers' last lines, then stop the others
+            for index in failed:
+                readers[index].join(timeout=2.0)
             while take(None):
                 pass
+            # a worker whose peer died often fails a moment later, on its own: name it too
+            failed = [i for i, process in enumerate(processes) if process.poll() not in (None, 0)]
     finally:
         _stop(processes)
         for reader in readers:
@@ -203,9 +206,17 @@ def launch(script: str | os.PathLike, num_workers: int = 2, args: list[str] | tu
             pass
         for worker, process, kept in zip(result.workers, processes, tails, strict=False):
             worker.returncode, worker.last_lines = process.returncode, list(kept)
-    if failed is not None:
-        worker = result.workers[failed]
-        shown = "\n".join(f"    {line}" for line in worker.last_lines) or "    (no output)"
-        raise WorkerFailed(f"worker {failed} exited with code {worker.returncode}; the other workers were "
-                           f"stopped. Its last lines:\n{shown}", result)
+    if failed:
+        raise WorkerFailed(_failure_report(result, failed), result, failed)
     return result
+
+
+def _failure_report(result: LaunchResult, failed: list[int]) -> str:
+    """"worker 1 exited with code 3; ..." for each failed worker, then each one's last lines."""
+    codes = "; ".join(f"worker {i} exited with code {result.workers[i].returncode}" for i in failed)
+    others = "the other workers were stopped" if len(failed) < len(result.workers) else "no worker was left"
+    report = [f"{codes}; {others}."]
+    for i in failed:
+        shown = "\n".join(f"    {line}" for line in result.workers[i].last_lines) or "    (no output)"
+        report.append(f"Worker {i}'s last lines:\n{shown}")
+    return "\n".join(report)

@@ -64,11 +64,15 @@ def scaled(small, full):
 
 
 def read_pins(path: Path = REQUIREMENTS_PATH) -> dict[str, str]:
-    """The ``name==version`` pins of a requirements file, as ``{normalised name: version}``."""
+    """The ``name==version`` pins of a requirements file, as ``{normalised name: version}``; a pin whose
+    environment marker (``; platform_system != "Windows"``) does not hold on this machine is left out."""
+    from packaging.markers import Marker
+
     pins = {}
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         match = _PIN.match(line)
-        if match:
+        marker = line.split("#", 1)[0].partition(";")[2].strip()
+        if match and (not marker or Marker(marker).evaluate()):
             pins[_normalise(match.group(1))] = match.group(2)
     return pins
 

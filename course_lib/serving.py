@@ -1,7 +1,8 @@
 """A model server that speaks TensorFlow Serving's REST API, for SavedModels written by ``model.export()``.
 
-The TensorFlow Serving binary is a C++ server distributed as a Docker image; this module answers the same
-requests with the same JSON, so a client written against it works unchanged against TensorFlow Serving:
+The TensorFlow Serving binary is a C++ server distributed as a Docker image; this module follows the REST API
+that TensorFlow Serving's "RESTful API" guide documents (tensorflow.org/tfx/serving/api_rest): the same URLs,
+request and answer bodies and error codes as the guide gives them (not tested against the binary itself):
 
     GET  /v1/models/NAME[/versions/N]              {"model_version_status": [{"version": "1", "state": ...}]}
     GET  /v1/models/NAME[/versions/N]/metadata     {"model_spec": ..., "metadata": {"signature_def": ...}}

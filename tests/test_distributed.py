@@ -76,6 +76,7 @@ def test_a_crashing_worker_stops_the_others_and_is_reported(tmp_path):
     assert time.monotonic() - started < 60
     message = str(failure.value)
     assert "worker 1 exited with code 3" in message and "step 3: loss nan" in message
+    assert failure.value.failed == [1], "worker 0 never fails on its own: it is stopped"
     result = failure.value.result
     assert result.workers[1].returncode == 3 and result.workers[0].returncode != 0
     every = pids(result.lines)
@@ -86,8 +87,10 @@ def test_a_crashing_worker_stops_the_others_and_is_reported(tmp_path):
     assert not any(alive(pid) for pid in every), "no worker, nor a process a worker started, survives"
 
 
-def test_the_first_worker_to_fail_is_reported_when_another_fails_a_moment_later(tmp_path):
-    """As when a worker dies and its peer's collective operation then fails: the report names the first."""
+def test_a_worker_that_fails_a_moment_after_another_is_named_too_never_instead(tmp_path):
+    """As when a worker dies and its peer's collective operation then fails. Which was first cannot be told from
+    outside (two exits a moment apart may be reaped in either order), so the report lists every failed worker by
+    index; the one that failed first is always among them, whichever order the kernel reaped them in."""
     script = write(tmp_path, "both_fail.py", f"""
         import json, os, pathlib, sys, time
         index = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
@@ -103,8 +106,19 @@ def test_the_first_worker_to_fail_is_reported_when_another_fails_a_moment_later(
             time.sleep(0.001)
         os._exit(5)
     """)
-    with pytest.raises(distributed.WorkerFailed, match="worker 1 exited with code 3"):
-        distributed.launch(script, num_workers=2, stream=io.StringIO())
+    for _ in range(5):       # each run may see worker 0 fail on its own or be stopped first; both are right
+        with pytest.raises(distributed.WorkerFailed) as failure:
+            distributed.launch(script, num_workers=2, stream=io.StringIO())
+        (tmp_path / "worker1.pid").unlink()
+        error, workers = failure.value, failure.value.result.workers
+        assert 1 in error.failed and "worker 1 exited with code 3" in str(error)
+        assert error.failed == sorted(error.failed)
+        if 0 in error.failed:
+            assert workers[0].returncode == 5
+            assert str(error).startswith("worker 0 exited with code 5; worker 1 exited with code 3; no worker")
+        else:
+            assert workers[0].returncode < 0, "worker 0 was stopped by a signal"
+            assert str(error).startswith("worker 1 exited with code 3; the other workers were stopped.")
 
 
 def test_a_run_over_its_time_is_stopped(tmp_path):

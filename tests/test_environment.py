@@ -151,3 +151,10 @@ def test_setup_can_leave_op_determinism_off_and_says_so():
     assert summary.endswith("| op determinism off")
     assert without == "parallel"               # 16 waits of 50 ms at once: well under 0.8 s
     assert under == "serial"                   # one after another: at least 0.8 s
+
+
+def test_read_pins_leaves_out_a_pin_whose_marker_does_not_hold_here(tmp_path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text('tensorflow-text==2.21.1; platform_system != "Windows"   # a comment\n'
+                            'pywin32==311; sys_platform == "win32"\nnumpy==2.4.6\n', encoding="utf-8")
+    assert environment.read_pins(requirements) == {"tensorflow-text": "2.21.1", "numpy": "2.4.6"}

@@ -13,7 +13,7 @@ from course_lib.exercises import (
     available_chapters,
     chapter,
 )
-from course_lib.exercises.core import KINDS
+from course_lib.exercises.core import KINDS, Outcome, Problem, read_only
 from course_lib.progress import load, progress_path
 
 
@@ -38,6 +38,7 @@ ALL_PROBLEMS = [(c, p.question) for c in available_chapters() for p in chapter(c
 def test_reference_solution_passes(chapter_id, question):
     problem = getattr(chapter(chapter_id), question)
     outcome = problem.evaluate(reference(problem))
+    assert outcome.checker_error is None, outcome.checker_error
     assert outcome.status == CORRECT, outcome.message
 
 
@@ -67,6 +68,7 @@ def test_wrong_answer_is_rejected_with_a_specific_message(chapter_id, question, 
     problem = getattr(chapter(chapter_id), question)
     answer, fragment = problem.wrong_answers[index]
     outcome = problem.evaluate(answer)
+    assert outcome.checker_error is None, f"the checker itself raised:\n{outcome.checker_error}"
     assert outcome.status == INCORRECT, outcome
     assert fragment in outcome.message, outcome.message
 
@@ -403,3 +405,46 @@ def test_closeness_names_the_first_entry_that_differs():
 def test_an_experiment_report_with_only_placeholders_is_not_attempted():
     outcome = chapter("07").q5.evaluate({"words": ..., "words_and_pairs": ..., "conclusion": "..."})
     assert outcome.status == NOT_ATTEMPTED
+
+
+class _FragileCheck(Problem):
+    """A checker with a bug: it indexes the answer as a dict."""
+
+    title = "A fragile check"
+    answer_name = "answer"
+    expects = "a dict with the key 'accuracy'"
+
+    def check_answer(self, answer):
+        return f"{answer['accuracy']:.2f}"
+
+
+def test_a_checker_that_raises_gives_a_verdict_and_keeps_the_error_for_the_tests(capsys):
+    problem = _FragileCheck("99", "q1")
+    outcome = problem.evaluate([0.5])
+    assert outcome.status == INCORRECT
+    assert "expects a dict with the key 'accuracy'" in outcome.message and "got a list [0.5]" in outcome.message
+    assert "TypeError" in outcome.message and "ex.q1.hint()" in outcome.message
+    assert "Traceback" in outcome.checker_error and "check_answer" in outcome.checker_error
+    problem.check([0.5])
+    shown = capsys.readouterr()
+    assert "Incorrect" in shown.out and "Traceback" not in shown.out + shown.err
+    assert problem.evaluate({"accuracy": 0.5}) == Outcome(CORRECT, "0.50")
+
+
+def test_cached_checker_data_is_read_only_so_a_learner_cannot_change_it():
+    data = read_only({"train": np.zeros(3), "pair": (np.ones(2), [np.ones(1)]), "n": 3})
+    for array in (data["train"], data["pair"][0], data["pair"][1][0], data["train"][1:]):
+        with pytest.raises(ValueError, match="read-only"):
+            array /= 255
+    assert data["n"] == 3 and data["train"].sum() == 0
+
+
+@pytest.mark.parametrize("module, name", [("ch09", "_features"), ("ch10", "_digits"), ("ch11", "_png_files"),
+                                          ("ch11", "_batches")])
+def test_the_arrays_checkers_cache_are_read_only(module, name):
+    import importlib
+
+    cached = getattr(importlib.import_module(f"course_lib.exercises.{module}"), name)()
+    values = cached.values() if isinstance(cached, dict) else cached
+    arrays = [v for v in values if isinstance(v, np.ndarray)]
+    assert arrays and not any(a.flags.writeable for a in arrays)

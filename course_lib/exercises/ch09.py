@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 
 from course_lib.exercises import asserts, keras_checks
-from course_lib.exercises.core import Incorrect, Problem, call
+from course_lib.exercises.core import Incorrect, Problem, call, read_only
 
 # --------------------------------------------------------------------------------------------- q1 WordPiece
 
@@ -245,9 +245,9 @@ def _features() -> dict:
 
     (train, y_train), _, (test, y_test) = load_rotten_tomatoes()
     encoder = pretrained.backbone()
-    return {"train": pretrained.sentence_features(encoder, list(train[:N_TRAIN]), sequence_length=LENGTH),
-            "test": pretrained.sentence_features(encoder, list(test[:N_TEST]), sequence_length=LENGTH),
-            "y_train": y_train[:N_TRAIN], "y_test": y_test[:N_TEST]}
+    return read_only({"train": pretrained.sentence_features(encoder, list(train[:N_TRAIN]), sequence_length=LENGTH),
+                      "test": pretrained.sentence_features(encoder, list(test[:N_TEST]), sequence_length=LENGTH),
+                      "y_train": y_train[:N_TRAIN].copy(), "y_test": y_test[:N_TEST].copy()})
 
 
 def _head(activation: str, units: int, loss: str, epochs: int = 30):

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from course_lib.exercises import asserts
-from course_lib.exercises.core import Incorrect, Problem, call, define
+from course_lib.exercises.core import Incorrect, Problem, call, define, read_only
 
 # ------------------------------------------------------------------------------------------ q1 REST client
 
@@ -25,8 +25,8 @@ def _digits() -> tuple:
 
     (x_train, y_train), (x_test, y_test) = load_mnist()
     scale = np.float32(255.0)
-    return (x_train[..., None].astype(np.float32) / scale, y_train, x_test[..., None].astype(np.float32) / scale,
-            y_test)
+    return read_only((x_train[..., None].astype(np.float32) / scale, y_train,
+                      x_test[..., None].astype(np.float32) / scale, y_test))
 
 
 @functools.cache
@@ -146,7 +146,7 @@ def rest_predict(base_url, model_name, images):
                 raise Incorrect("for an unknown model your function returned without an error; the server "
                                 "answered 404. Call response.raise_for_status() before reading the answer")
         return ("your client gets the served model's predictions, and an HTTPError when the server refuses. It "
-                "works unchanged against TensorFlow Serving on port 8501.")
+                "follows TensorFlow Serving's documented REST API, whose servers listen on port 8501.")
 
 
 # ------------------------------------------------------------------------------------- q2 int8 by hand

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from course_lib.exercises import asserts
-from course_lib.exercises.core import Incorrect, Problem, call, define
+from course_lib.exercises.core import Incorrect, Problem, call, define, read_only
 
 # ------------------------------------------------------------------------------------------ q1 global batch
 
@@ -98,7 +98,8 @@ def _png_files() -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
         path = folder / f"{i:04d}_label{labels[i]}.png"
         path.write_bytes(tf.io.encode_png(images[i][..., np.newaxis]).numpy())
         paths.append(str(path))
-    return tuple(paths), images[:N_FILES, ..., np.newaxis].astype(np.float32) / np.float32(255), labels[:N_FILES]
+    return read_only((tuple(paths), images[:N_FILES, ..., np.newaxis].astype(np.float32) / np.float32(255),
+                      labels[:N_FILES].copy()))
 
 
 class _CountingReader:
@@ -242,7 +243,7 @@ def _batches() -> tuple[np.ndarray, np.ndarray]:
     (images, labels), _ = load_mnist()
     count = GLOBAL_BATCH * STEPS
     x = images[:count].reshape(STEPS, GLOBAL_BATCH, 784).astype(np.float32) / np.float32(255)
-    return x, labels[:count].reshape(STEPS, GLOBAL_BATCH)
+    return read_only((x, labels[:count].reshape(STEPS, GLOBAL_BATCH).astype(np.int32)))   # int labels, as Keras gives
 
 
 def _train(loss_of, replicas: int):

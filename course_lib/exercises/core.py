@@ -8,6 +8,14 @@ a ``check_answer(answer)`` that raises ``Incorrect("...")`` with a specific mess
 (or ``None``) when the answer is right. Checkers phrase their messages with ``asserts`` (and ``keras_checks``
 for models), so that the same mistake reads the same in every chapter.
 
+Two rules hold for every checker, whatever it does:
+
+- A learner never sees a checker's traceback: ``Problem.evaluate`` turns any other exception raised while
+  checking into an "incorrect" verdict that says what the check expects (``expects``) and what it got; the
+  exception is kept in ``Outcome.checker_error`` so that the tests still fail on a checker that raises.
+- A learner's code cannot change a checker's data: arrays a checker keeps between checks (``functools.cache``)
+  are made read-only with ``read_only``, so an in-place write raises a clear error in the learner's code.
+
 Each check is recorded in the learner's progress file (``course_lib.progress``), keyed by the Problem
 class's name (or its explicit ``key``), so reordering a chapter's exercises keeps the progress right. A problem
 with ``worked_example = True`` is one the chapter solves in front of the learner: its checks print a verdict
@@ -18,8 +26,11 @@ from __future__ import annotations
 
 import dis
 import re
+import traceback
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from course_lib import progress
 from course_lib.progress import CORRECT, INCORRECT, NOT_ATTEMPTED
@@ -39,6 +50,9 @@ class Outcome:
 
     status: str
     message: str
+    # The checker's own exception, when it raised one (a bug of the checker, or an answer it did not foresee):
+    # the learner reads ``message``; the tests read this.
+    checker_error: str | None = field(default=None, compare=False)
 
     @property
     def correct(self) -> bool:
@@ -106,6 +120,31 @@ def _explain(error: Exception) -> str:
     return f"your function raised {type(error).__name__}: {message}"
 
 
+def read_only(value):
+    """``value`` with every NumPy array in it (alone, or in a tuple, list or dict) made read-only, in place.
+
+    For data a checker caches and hands to learners' functions: ``x /= 255`` on it then raises
+    "assignment destination is read-only" in the learner's own code, instead of corrupting every later check.
+    """
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, tuple | list):
+        for item in value:
+            read_only(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            read_only(item)
+    return value
+
+
+def _describe_answer(answer) -> str:
+    if isinstance(answer, types.FunctionType):
+        return f"a function {answer.__name__}"
+    if isinstance(answer, type):
+        return f"a class {answer.__name__}"
+    return f"a {type(answer).__name__} {_short(answer)}"
+
+
 def define(code: str, name: str, namespace: dict | None = None):
     """The object called ``name`` that ``code`` defines (a listing as a notebook cell gives it), executed in a
     copy of ``namespace`` (e.g. ``{"keras": keras}`` for the names the cell above it imported)."""
@@ -158,6 +197,9 @@ class Problem:
     # every one (tests/test_exercises.py).
     wrong_answers: tuple[tuple[object, str], ...] = ()
     given_code: str = ""  # a debug exercise's broken listing, as the chapter's cell gives it
+    # What the check needs, in one phrase, for the verdict when checking fails in an unforeseen way
+    # (e.g. "a function that takes a batch of images (n, 28, 28, 1) and returns the served predictions").
+    expects: str = ""
 
     def __init__(self, chapter_id: str, question: str):
         self.chapter_id = chapter_id
@@ -181,7 +223,16 @@ class Problem:
             return Outcome(NOT_ATTEMPTED, self._not_attempted_message())
         except Incorrect as error:
             return Outcome(INCORRECT, str(error))
+        except Exception as error:  # noqa: BLE001 - a checker never shows its traceback to a learner
+            return Outcome(INCORRECT, self._unforeseen_message(answer, error),
+                           checker_error="".join(traceback.format_exception(error)))
         return Outcome(CORRECT, remark or "")
+
+    def _unforeseen_message(self, answer, error: Exception) -> str:
+        expects = self.expects or f"`{self.answer_name}` as the exercise's statement describes it"
+        return (f"the check could not use your answer: it expects {expects}, and got {_describe_answer(answer)}, "
+                f"on which checking raised {type(error).__name__}: {error}. Compare your answer with the "
+                f"statement; stuck? ex.{self.question}.hint()")
 
     def _not_attempted_message(self) -> str:
         if self.kind == "experiment":
