@@ -56,10 +56,11 @@ WRONG_ANSWERS = [(c, p.question, i) for c in available_chapters() for p in chapt
 
 
 @pytest.mark.parametrize("chapter_id, question", ALL_PROBLEMS)
-def test_every_problem_states_its_kind_and_at_least_three_wrong_answers(chapter_id, question):
+def test_every_problem_states_its_kind_and_enough_wrong_answers(chapter_id, question):
+    """At least three wrong answers; from chapter 09 on, at least five."""
     problem = getattr(chapter(chapter_id), question)
     assert problem.kind in KINDS
-    assert len(problem.wrong_answers) >= 3
+    assert len(problem.wrong_answers) >= (5 if chapter_id >= "09" else 3), "too few wrong answers tried"
     assert all(isinstance(fragment, str) and fragment for _, fragment in problem.wrong_answers)
 
 
@@ -76,6 +77,13 @@ def test_wrong_answer_is_rejected_with_a_specific_message(chapter_id, question, 
 @pytest.mark.parametrize("chapter_id", [c for c in available_chapters() if c >= "02"])
 def test_each_chapter_from_02_has_a_build_debug_or_experiment_exercise(chapter_id):
     assert {p.kind for p in chapter(chapter_id).problems} - {"function"}, chapter_id
+
+
+@pytest.mark.parametrize("chapter_id", [c for c in available_chapters() if c >= "09"])
+def test_chapters_from_09_have_four_to_six_exercises_with_a_build_or_an_experiment(chapter_id):
+    problems = chapter(chapter_id).problems
+    assert 4 <= len(problems) <= 6, f"chapter {chapter_id} has {len(problems)} exercises"
+    assert {p.kind for p in problems} & {"build", "experiment"}, "one exercise should train or measure something"
 
 
 DEBUG_PROBLEMS = [(c, p.question) for c, q in ALL_PROBLEMS for p in [getattr(chapter(c), q)] if p.kind == "debug"]
@@ -448,3 +456,4 @@ def test_the_arrays_checkers_cache_are_read_only(module, name):
     values = cached.values() if isinstance(cached, dict) else cached
     arrays = [v for v in values if isinstance(v, np.ndarray)]
     assert arrays and not any(a.flags.writeable for a in arrays)
+

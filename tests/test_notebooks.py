@@ -294,9 +294,11 @@ def test_a_chapter_that_loads_chapter_07s_pipeline_shows_the_same_outputs_whethe
     assert loads, "no chapter loads chapter 07's pipeline: this test is no longer needed"
     for name, source in loads:
         statements = [line for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-        assert source.startswith("# NBVAL_IGNORE_OUTPUT"), f"{name}: the cell that loads the pipeline must ignore " \
-            "its output (a training message appears when no copy was saved)"
-        others = [line for line in statements if "load_pipeline(" not in line and not line.startswith(("import ", "from "))]
+        assert source.startswith("# NBVAL_IGNORE_OUTPUT"), (
+            f"{name}: the cell that loads the pipeline must ignore its output (a training message appears when no "
+            "copy was saved)")
+        others = [line for line in statements
+                  if "load_pipeline(" not in line and not line.startswith(("import ", "from "))]
         assert not others, f"{name}: the cell that loads the pipeline should do nothing else, found {others}"
 
 

@@ -140,3 +140,42 @@ def test_build_classifier_uses_the_matrix_and_rejects_a_vector():
     assert model.count_params() == 30 * 4 + 2 * 4 * (4 * 3 + 3 * 3 + 3) + 2 * 3 + 1
     with pytest.raises(ValueError, match="2-D"):
         sentiment.build_classifier(np.zeros(5))
+
+
+IN_GRAPH_CASES = ["This movie is NOT good!", "I didn't like it.", "It wasn't. Great film. Bad end",
+                  "The director's best film... ever", "A 7/10 film, a.k.a. \"fine\" -- no more", "Don't!",
+                  "Café au lait, voilà: 100% fun", "  spaces   and\ttabs  "]
+
+
+def test_preprocess_in_graph_gives_nltks_tokens_on_common_text():
+    import tensorflow as tf
+
+    got = [t.decode() for t in sentiment.preprocess_in_graph(tf.constant(IN_GRAPH_CASES)).numpy()]
+    expected = [" ".join(sentiment.preprocess(t)) for t in IN_GRAPH_CASES]
+    same = [g == e for g, e in zip(got, expected, strict=True)]
+    assert got[:4] == expected[:4], "negations, contractions, clitics and sentence ends as NLTK splits them"
+    assert got[6] == expected[6] == "café au lait voilà 100 fun" and got[7] == "spaces tabs"
+    assert sum(same) >= 6, list(zip(got, expected, strict=True))
+
+
+def test_preprocess_in_graph_keeps_the_input_shape_and_honours_the_stop_words():
+    import tensorflow as tf
+
+    column = sentiment.preprocess_in_graph(tf.constant([["Not the best."], ["A dull film"]]))
+    assert column.shape == (2, 1) and [t.decode() for t in column.numpy()[:, 0]] == ["not best", "dull film"]
+    kept = sentiment.preprocess_in_graph(tf.constant(["Not the best."]), stop=set())
+    assert kept.numpy()[0].decode() == "not the best"
+
+
+def test_the_raw_text_model_exports_with_its_preprocessing(trained, tmp_path):
+    import tensorflow as tf
+
+    pipeline, _ = trained
+    raw_model = sentiment.raw_text_model(pipeline)
+    texts = ["A GREAT film, I loved it!", "Awful acting and a boring story.", "It wasn't wonderful."]
+    np.testing.assert_allclose(raw_model.predict(tf.constant([[t] for t in texts]), verbose=0)[:, 0],
+                               pipeline.predict_proba(texts)[:, 1], atol=1e-6)
+    raw_model.export(str(tmp_path / "raw" / "1"), verbose=False)
+    served = tf.saved_model.load(str(tmp_path / "raw" / "1")).signatures["serving_default"]
+    (output,) = served(text=tf.constant([[t] for t in texts])).values()
+    np.testing.assert_allclose(output.numpy()[:, 0], pipeline.predict_proba(texts)[:, 1], atol=1e-6)

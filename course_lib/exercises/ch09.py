@@ -175,9 +175,9 @@ class BertMask(Problem):
     hints = (
         "Three cases, position by position, and only where `selected` is True: draws < 0.8 -> mask_id; "
         "0.8 <= draws < 0.9 -> random_ids; else the token stays. Boolean arrays combine with & (and).",
-        "`out = np.where(selected & (draws < 0.8), mask_id, token_ids)`, then "
-        "`np.where(selected & (draws >= 0.8) & (draws < 0.9), random_ids, out)`. np.where builds a new array, "
-        "so token_ids stays as it was.",
+        "np.where(condition, a, b) takes a where the condition holds and b elsewhere, and builds a NEW array "
+        "(token_ids must stay as it was). Two np.where calls, one per changed case, the second applied to the "
+        "first's result, cover the three cases.",
     )
     solution_code = """
 import numpy as np
@@ -272,8 +272,8 @@ class DebugFrozenHead(Problem):
         "Print head.predict(features[:5]) after training. A softmax turns a layer's outputs into probabilities "
         "that sum to 1 over its units: what is the softmax of ONE number?",
         "The softmax of one number is always 1.0, so every prediction is 'positive' and no gradient reaches the "
-        "weights. For one output unit and binary_crossentropy use activation=\"sigmoid\": one probability, "
-        "that of 'positive'.",
+        "weights. Which activation turns ONE number into a probability between 0 and 1, the one "
+        "binary_crossentropy expects? (Two units with a softmax and sparse_categorical_crossentropy work too.)",
     )
     solution_code = """
 import keras
@@ -287,12 +287,15 @@ def train_head(features, labels):
 """
     wrong_answers = (
         (lambda features, labels: keras_checks.define_with_keras(_BROKEN_HEAD, "train_head")(features, labels),
-         "always 1"),
+         "does not depend on the input"),
         (_head("sigmoid", 1, "binary_crossentropy", epochs=0), "accuracy"),
         (_head(None, 1, "binary_crossentropy"), "between 0 and 1"),
         (lambda features, labels: None, "returned None"),
         (lambda features, labels: "head", "Keras model"),
+        (_head(None, 2, "sparse_categorical_crossentropy"), "softmax"),
     )
+    expects = ("a function train_head(features, labels) that returns a trained Keras model of the features "
+               "(n, 384): one output (a probability, or a logit with from_logits=True) or two (softmax or logits)")
 
     def check_answer(self, answer):
         from course_lib.environment import import_tensorflow
@@ -302,23 +305,47 @@ def train_head(features, labels):
         with warnings.catch_warnings(record=True) as warned:  # Keras' warnings go into the message, not stderr
             warnings.simplefilter("always")
             head = keras_checks.built_model(answer, data["train"]["mean"], data["y_train"])
-            output = keras_checks.output_shape(head, data["test"]["mean"][:8], (8, 1), "the head's output")
+            try:
+                output = np.asarray(head(data["test"]["mean"][:8], training=False))
+            except Exception as error:  # noqa: BLE001 - a head that cannot take the features
+                raise Incorrect(f"the head cannot take a batch of features (8, 384): {type(error).__name__}: "
+                                f"{str(error).splitlines()[0] if str(error) else ''}") from None
+        if output.ndim != 2 or output.shape[1] not in (1, 2):
+            raise Incorrect(f"the head's output should be one column (P(positive) or its logit) or two (one per "
+                            f"class), shape (8, 1) or (8, 2) for 8 sentences; got {output.shape}")
         warned_too = any("softmax" in str(w.message) for w in warned)
-        if np.allclose(output, 1.0):
-            also = " Keras warned about it too, in a warning that is easy to miss." if warned_too else ""
-            raise Incorrect("the head gives 1.0 for every sentence: the softmax of one number is always 1 (it "
-                            "normalises over the units, and there is one), so nothing can be learnt. Use "
-                            f"activation=\"sigmoid\" for one output unit.{also}")
-        probabilities = np.asarray(head.predict(data["test"]["mean"], verbose=0)).reshape(-1)
-        if probabilities.min() < 0 or probabilities.max() > 1:
-            raise Incorrect("the head's outputs should be probabilities between 0 and 1 for binary_crossentropy: "
-                            "end with activation=\"sigmoid\"")
+        if output.shape[1] == 1 and np.allclose(output, 1.0):
+            also = " Keras printed a warning about it that is easy to miss." if warned_too else ""
+            raise Incorrect("the head gives exactly 1.0 for every sentence, before and after training: its output "
+                            "does not depend on the input. Print head.predict(features[:5]) and look at what the "
+                            f"last layer's activation does to a single number.{also}")
+        probabilities = self._positive(head, data["test"]["mean"], output.shape[1])
         accuracy = float(np.mean((probabilities >= 0.5) == data["y_test"]))
         if accuracy < 0.65:
             raise Incorrect(f"the head reaches test accuracy {accuracy:.3f} on the 300 sentences; a head that learns "
                             "reaches 0.65 at least. Keep the listing's training (Adam 1e-2, 30 epochs)")
         return (f"test accuracy {accuracy:.3f} on 300 sentences from frozen features. A softmax over one unit is a "
                 "quiet bug: no error, a loss that does not move, and an accuracy stuck at the share of one label.")
+
+    @staticmethod
+    def _positive(head, features, columns: int):
+        """P(positive) from the head's output, for each accepted form: (n, 1) probability or logit (the compiled
+        loss says which), (n, 2) softmax or logits (argmax either way)."""
+        output = np.asarray(head.predict(features, verbose=0))
+        loss = getattr(head, "loss", None)
+        from_logits = bool(getattr(loss, "get_config", lambda: {})().get("from_logits", False))
+        if columns == 2:
+            if not from_logits and (output.min() < 0 or not np.allclose(output.sum(axis=1), 1, atol=1e-3)):
+                raise Incorrect("with two outputs and a loss that expects probabilities, each row should be a "
+                                "softmax (two probabilities summing to 1): end with activation=\"softmax\", or "
+                                "pass from_logits=True to the loss")
+            return (output[:, 1] > output[:, 0]).astype(float)
+        if from_logits:
+            return 1 / (1 + np.exp(-output[:, 0]))
+        if output.min() < 0 or output.max() > 1:
+            raise Incorrect("the head's outputs should be probabilities between 0 and 1 for binary_crossentropy "
+                            "(or the loss should be told it gets logits: from_logits=True)")
+        return output[:, 0]
 
 
 def _pooling_accuracies() -> dict[str, float]:
@@ -338,9 +365,9 @@ class PoolingExperiment(Problem):
         "`encoder = pretrained.backbone()`, then `pretrained.sentence_features(encoder, list(rt_train[:500]), "
         "sequence_length=48)` and the same for `list(rt_test[:300])`: each is a dict with 'mean' and 'cls' "
         "arrays of shape (n, 384).",
-        "For name in ('mean', 'cls'): `LogisticRegression(max_iter=2000).fit(train[name], rt_y_train[:500])"
-        ".score(test[name], rt_y_test[:300])`. The conclusion says which vector carries more of the sentence's "
-        "sentiment for a linear model, and why that fits how MiniLM was trained.",
+        "For each name in ('mean', 'cls'), fit a LogisticRegression(max_iter=2000) on the 500 training "
+        "features of that name and score it on the 300 test ones. The conclusion names the vector that scored "
+        "higher and says why that fits how all-MiniLM-L6-v2 was trained (section 3).",
     )
     solution_code = """
 from sklearn.linear_model import LogisticRegression
@@ -367,7 +394,18 @@ pooling_report = {
         ({"mean": 0.75, "cls": 0.70}, "'conclusion'"),
         ({"mean": 0.75, "cls": 0.70, "conclusion": "mean"}, "one line"),
         ((0.75, 0.70), "as a dict"),
+        # the measured numbers (the check's own recomputation gives them), read the wrong way round
+        ({"mean": 0.723, "cls": 0.667, "conclusion": "the cls vector is better for a linear model"}, "it says"),
     )
+    expects = "a dict {\"mean\": accuracy, \"cls\": accuracy, \"conclusion\": \"one line\"}"
+
+    @staticmethod
+    def _claims_better(said: str, name: str) -> bool:
+        """True when the conclusion says ``name`` did better ("cls is better", "cls scored higher", "cls wins")."""
+        import re
+
+        return bool(re.search(rf"\b{name}\b[\w\s']*?\b(better|higher|wins|won|best|more accurate)\b", said)
+                    and not re.search(rf"\b{name}\b[\w\s']*?\b(not|never|less|lower|worse)\b", said))
 
     def check_answer(self, answer):
         report = asserts.findings(answer, "the two test accuracies", ("mean", "cls"))
@@ -381,6 +419,13 @@ pooling_report = {
                                 f"and 300 test sentences, sequence length 48, LogisticRegression(max_iter=2000)), "
                                 f"got {report[name]:.3f}")
         better = max(expected, key=expected.get)
+        worse = "cls" if better == "mean" else "mean"
+        said = report["conclusion"].lower().replace("[cls]", "cls")
+        names_better = ("mean" if better == "mean" else "cls") in said
+        if not names_better or self._claims_better(said, worse):
+            raise Incorrect(f"the numbers are right, but the conclusion should say which vector scored higher: the "
+                            f"{better!r} one ({expected[better]:.3f} against {expected[worse]:.3f}); it says: "
+                            f"{report['conclusion']!r}")
         return (f"the course reads it so: on these sentences the {better!r} vector scored higher "
                 f"({expected['mean']:.3f} for the mean vs {expected['cls']:.3f} for [CLS]), on one split of 500 and "
                 "300 sentences. all-MiniLM-L6-v2 was trained on sentence pairs to describe a sentence by the MEAN of "
@@ -388,4 +433,95 @@ pooling_report = {
                 "the sentence.")
 
 
-PROBLEMS = [WordPiece, BertMask, DebugFrozenHead, PoolingExperiment]
+# --------------------------------------------------------------------------------------------- q5 LoRA budget
+
+LORA_BUDGET = 100_000
+
+
+def _lora_maker(rank=None, targets=None, freeze_backbone=False, what="classifier"):
+    def make_lora_classifier():
+        import keras
+
+        from course_lib import pretrained
+
+        model = pretrained.classifier(num_classes=2, sequence_length=48, encoder=pretrained.backbone())
+        if freeze_backbone:
+            model.backbone.trainable = False
+        if rank is not None:
+            model.backbone.enable_lora(rank=rank, target_layer_names=targets)
+        model.compile(optimizer=keras.optimizers.AdamW(1e-2),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return model.backbone if what == "backbone" else model
+
+    return make_lora_classifier
+
+
+class LoraBudget(Problem):
+    title = "Build a LoRA classifier that trains at most 100,000 weights"
+    kind = "build"
+    answer_name = "make_lora_classifier"
+    expects = ("a function make_lora_classifier() that returns a compiled keras-hub text classifier of MiniLM "
+               "(pretrained.classifier) with LoRA switched on, training at most 100,000 weights")
+    hints = (
+        "Start from section 7: `pretrained.classifier(num_classes=2, sequence_length=48, "
+        "encoder=pretrained.backbone())`, then `model.backbone.enable_lora(rank=...)`, then compile. Count "
+        "`model.trainable_weights` for rank 4: section 7 printed what it trains, kind by kind.",
+        "With rank r on the query and value projections of 6 layers, A is (384, 12, r) and B is (r, 32) in each: "
+        "6 x 2 x (384 x 12 x r + 32 x r) adapter weights, plus the biases of those projections and the head. "
+        "Which r fits under 100,000? `enable_lora(rank, target_layer_names=[...])` can also pick fewer layers "
+        "(their names are in `backbone.default_lora_layer_names()`).",
+    )
+    solution_code = """
+import keras
+
+from course_lib import pretrained
+
+def make_lora_classifier():
+    model = pretrained.classifier(num_classes=2, sequence_length=48, encoder=pretrained.backbone())
+    model.backbone.enable_lora(rank=1)        # 6 x 2 x (384 x 12 + 32) = 55,680 adapter weights
+    model.compile(optimizer=keras.optimizers.AdamW(1e-2),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+"""
+    wrong_answers = (
+        (_lora_maker(rank=4), "228,098"),
+        (_lora_maker(rank=None), "22,713,986"),
+        (_lora_maker(rank=None, freeze_backbone=True), "no LoRA"),
+        (_lora_maker(rank=2), "116,738"),
+        (_lora_maker(rank=1, what="backbone"), "classifier"),
+        (lambda: None, "returned None"),
+    )
+
+    def check_answer(self, answer):
+        import keras
+
+        from course_lib.data import load_rotten_tomatoes
+
+        model = keras_checks.built_model(answer)
+        if not hasattr(model, "backbone") or not hasattr(model, "output_dense"):
+            raise Incorrect(f"make_lora_classifier() should return the whole classifier (pretrained.classifier(...), "
+                            f"a {type(model).__name__} has no backbone and head): the head is trained too")
+        trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+        adapters = [w for w in model.trainable_weights if "lora_kernel" in w.path]
+        if not adapters:
+            raise Incorrect(f"the model trains {trainable:,} weights and has no LoRA adapter: call "
+                            "model.backbone.enable_lora(rank=...) (it freezes the rest of the backbone itself)")
+        if trainable > LORA_BUDGET:
+            raise Incorrect(f"the model trains {trainable:,} weights; the budget is {LORA_BUDGET:,}. Count what "
+                            "each adapter adds for your rank (hint 2) and lower it, or adapt fewer layers")
+        (texts, labels), _, _ = load_rotten_tomatoes()
+        frozen = [w for w in model.weights if w.path.endswith("query/kernel")][:1]
+        frozen_before = [keras.ops.convert_to_numpy(w).copy() for w in frozen]
+        history = keras_checks.fit_briefly(model, list(texts[:64]), labels[:64], epochs=1, batch_size=16)
+        losses = history.history["loss"]
+        if not np.isfinite(losses[-1]):
+            raise Incorrect(f"training gave a loss of {losses[-1]}: check the loss and the learning rate")
+        for weight, before in zip(frozen, frozen_before, strict=True):
+            if not np.array_equal(keras.ops.convert_to_numpy(weight), before):
+                raise Incorrect("a pretrained kernel changed during training: with LoRA only the adapters, "
+                                "the biases of the adapted layers and the head should train")
+        return (f"{trainable:,} trained weights ({len(adapters) // 2} adapted projections), "
+                f"{trainable / 22_713_986:.2%} of full fine-tuning; AdamW keeps two numbers for each.")
+
+
+PROBLEMS = [WordPiece, BertMask, DebugFrozenHead, PoolingExperiment, LoraBudget]

@@ -60,14 +60,17 @@ def _client(method: str, suffix: str = ":predict", key: str = "instances", read:
 
 
 class RestClient(Problem):
-    title = "Build a TensorFlow Serving REST client"
-    kind = "build"
+    title = "Write a TensorFlow Serving REST client"
+    kind = "function"
     answer_name = "rest_predict"
+    expects = ("a function rest_predict(base_url, model_name, images) that POSTs the images in the row format and "
+               "returns the predictions as a NumPy array (n, 10), raising requests.HTTPError on an error answer")
     hints = (
         "The URL is f\"{base_url}/v1/models/{model_name}:predict\", the method POST, the body JSON: "
-        "requests.post(url, json={\"instances\": ...}). JSON knows lists, not NumPy arrays: images.tolist().",
-        "Call response.raise_for_status() before reading the body (it raises requests.HTTPError for a 4xx or 5xx "
-        "answer), then return np.array(response.json()[\"predictions\"]).",
+        "requests.post(url, json={\"instances\": ...}). JSON knows lists, not NumPy arrays.",
+        "requests does not raise for a 404 by itself: it hands you the response. One method of the response "
+        "turns a 4xx or 5xx answer into requests.HTTPError. The predictions sit in the answer's JSON under the key "
+        "section 3's table names for the row format.",
     )
     solution_code = """
 import numpy as np
@@ -86,10 +89,14 @@ def rest_predict(base_url, model_name, images):
         (_client("POST", as_array=False), "NumPy array"),
         (_client("POST", raise_errors=False), "raise_for_status"),
         (_client("POST", key="inputs"), "'predictions'"),
+        (_client("POST", read="outputs"), "'outputs'"),
     )
 
     @staticmethod
     def _explain_http(error, base_url: str) -> str:
+        if getattr(error, "response", None) is None:     # raised by the learner's own code, without the answer
+            return (f"your function raised requests.HTTPError ({error}) on a request the server should answer; "
+                    "print response.status_code and response.json() to see what it said")
         status = error.response.status_code
         detail = error.response.text[:200]
         if status == 405:
@@ -136,7 +143,8 @@ def rest_predict(base_url, model_name, images):
             try:
                 answer(base_url, "no_such_model", images)
             except requests.HTTPError as error:
-                if error.response.status_code != 404:
+                response = getattr(error, "response", None)   # None when the learner raised it by hand
+                if response is not None and response.status_code != 404:
                     raise Incorrect(f"for an unknown model the server answers 404, got {error}") from None
             except Exception as error:  # noqa: BLE001 - anything but HTTPError hides the server's answer
                 raise Incorrect(f"for an unknown model your function raised {type(error).__name__}: {error}. The "
@@ -174,7 +182,8 @@ class QuantizeInt8(Problem):
     hints = (
         "The largest |weight| must map to 127: scale = np.abs(weights).max() / 127. Then weights / scale lies in "
         "[-127, 127]; np.round it and .astype(np.int8).",
-        "Guard the all-zero case (max is 0): scale = 1.0 there. Return the pair (q, scale).",
+        "What happens to weights / scale when every weight is 0? The statement fixes a scale for that case. "
+        "Return the pair (q, scale), q as np.int8.",
     )
     solution_code = """
 import numpy as np
@@ -192,7 +201,9 @@ def quantize_int8(weights):
         (_quantizer(lambda w: (w.max() - w.min()) / 255), "max|weights| / 127"),
         (_quantizer(lambda w: np.abs(w).max() / 127 if np.abs(w).max() > 0 else 0.0), "all-zero"),
         (lambda weights: reference_quantize_int8(weights)[0], "(q, scale)"),
+        (_quantizer(lambda w: np.abs(w).max() / 127 + 1e-12), "all-zero weights the scale should be 1.0"),
     )
+    expects = "a function quantize_int8(weights) that returns (q, scale): q an int8 array of weights' shape"
 
     def check_answer(self, answer):
         rng = np.random.default_rng(0)
@@ -208,11 +219,15 @@ def quantize_int8(weights):
                                 ".astype(np.int8) after rounding")
             scale = asserts.number(scale, f"the scale for {what}")
             expected_q, expected_scale = reference_quantize_int8(weights)
+            if not weights.any() and np.isfinite(scale) and scale > 0 and scale != 1.0:
+                raise Incorrect(f"for all-zero weights the scale should be 1.0 (the statement's convention: any "
+                                f"positive scale gives q = 0, and 1.0 keeps q * scale exact), got {scale:.3g}; "
+                                "a small epsilon added to the scale changes every scale a little too")
             if not np.isfinite(scale) or scale <= 0:
                 raise Incorrect(f"the scale for {what} is {scale}; for all-zero weights max|weights| is 0, so use "
                                 "scale = 1.0 there (dividing by 0 gives NaN)")
             if not np.isclose(scale, expected_scale, rtol=1e-5):
-                if np.isclose(scale, weights.max() / 127, rtol=1e-5):
+                if weights.any() and np.isclose(scale, weights.max() / 127, rtol=1e-5):
                     raise Incorrect(f"the scale for {what} is max(weights) / 127; take the largest ABSOLUTE value, "
                                     "np.abs(weights).max(), or a large negative weight falls out of range")
                 raise Incorrect(f"the scale for {what} should be max|weights| / 127 = {expected_scale:.6g}, "
@@ -302,12 +317,14 @@ class DebugInt8Input(Problem):
     kind = "debug"
     answer_name = "int8_predict"
     given_code = _BROKEN_INT8
+    expects = ("a function int8_predict(content, images) that returns one predicted digit per image, a list or "
+               "an array of 300 labels")
     hints = (
         "Print source[\"dtype\"] and source[\"quantization\"]: the input is int8 with a (scale, zero point). What "
         "does image.astype(\"int8\") make of pixels between 0 and 1?",
-        "astype truncates: every pixel below 1 becomes 0. Quantise as the converter did: "
-        "q = round(x / scale) + zero_point, clipped to -128..127, as int8; "
-        "`scale, zero_point = source[\"quantization\"]`.",
+        "astype truncates: every pixel below 1 becomes 0, so every image looks blank. The file says how an int8 "
+        "value q stands for a float: x = scale x (q - zero_point) (section 4). Solve it for q, round, and keep "
+        "the result inside int8's range before .astype(np.int8).",
     )
     solution_code = """
 import numpy as np
@@ -328,10 +345,12 @@ def int8_predict(content, images):
     return np.array(labels)
 """
     wrong_answers = (
-        (lambda content, images: define(_BROKEN_INT8, "int8_predict")(content, images), "zero point"),
-        (_int8_client(lambda x, scale, zero: np.round(x / scale).astype(np.int8)), "zero point"),
+        (lambda content, images: define(_BROKEN_INT8, "int8_predict")(content, images), "set_tensor"),
+        (_int8_client(lambda x, scale, zero: np.round(x / scale).astype(np.int8)), "set_tensor"),
         (_int8_client(lambda x, scale, zero: x.astype(np.float32)), "INT8"),
         (_int8_client(_quantized, as_labels=False), "one label per image"),
+        (_int8_client(lambda x, scale, zero: (x * 255).astype(np.int8)), "set_tensor"),
+        (_int8_client(lambda x, scale, zero: np.round(x / scale).astype(np.uint8).astype(np.int8)), "set_tensor"),
     )
 
     def check_answer(self, answer):
@@ -348,11 +367,129 @@ def int8_predict(content, images):
                             "image (the argmax of the output), shape (300,)")
         accuracy = float(np.mean(labels == y_test[:N_IMAGES]))
         if accuracy < keras_accuracy - 0.03:
-            raise Incorrect(f"accuracy {accuracy:.3f} on {N_IMAGES} test digits; the model in Keras reaches "
-                            f"{keras_accuracy:.3f}. The int8 input has a scale and a zero point "
-                            "(source[\"quantization\"]): feed round(x / scale) + zero point as int8, not the pixels")
+            raise Incorrect(f"accuracy {accuracy:.3f} on {N_IMAGES} test digits, where the same model in Keras reaches "
+                            f"{keras_accuracy:.3f}: the int8 model is not seeing the images it was calibrated on. "
+                            "Print what your code passes to set_tensor for one image, next to source[\"dtype\"] "
+                            "and source[\"quantization\"]")
         return (f"accuracy {accuracy:.3f} on {N_IMAGES} test digits (Keras {keras_accuracy:.3f}). An int8 model "
                 "takes integers that stand for floats: x = scale x (q - zero point), read from the file.")
 
 
-PROBLEMS = [RestClient, QuantizeInt8, DebugInt8Input]
+# ------------------------------------------------------------------------ q4 accuracy for sparsity, experiment
+
+SPARSITIES = (0.5, 0.8, 0.9)
+
+
+@functools.cache
+def _pruning_accuracies() -> dict[str, float]:
+    """The statement's recipe: a 784-64-10 dense digit classifier (seed 0, 3 epochs), its test accuracy, and the
+    accuracy after zeroing the smallest |w| of both kernels at each of ``SPARSITIES``, without retraining."""
+    from course_lib.environment import import_tensorflow
+
+    import_tensorflow().config.experimental.enable_op_determinism()
+    import keras
+
+    from course_lib.compression import magnitude_mask
+    from course_lib.data import load_mnist
+
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    x_train = x_train.reshape(-1, 784).astype("float32") / 255
+    x_test = x_test.reshape(-1, 784).astype("float32") / 255
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10)])
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x_train, y_train, epochs=3, batch_size=64, verbose=0)
+    trained = model.get_weights()
+    accuracies = {"unpruned": float(np.mean(model.predict(x_test, verbose=0).argmax(1) == y_test))}
+    for sparsity in SPARSITIES:
+        model.set_weights([w * magnitude_mask(w, sparsity) if w.ndim == 2 else w for w in trained])
+        accuracies[f"{sparsity:.0%}"] = float(np.mean(model.predict(x_test, verbose=0).argmax(1) == y_test))
+    return accuracies
+
+
+_FALLS = ("fall", "drop", "lose", "lost", "loses", "lower", "worse", "cost", "hurt", "decline", "degrad", "collaps",
+          "break")
+_FREE = ("free", "no cost", "no loss", "unchanged", "does not change", "doesn't change", "same accuracy",
+         "harmless")
+
+
+class PruningExperiment(Problem):
+    title = "Experiment: how much accuracy does one-shot pruning cost a small dense network?"
+    kind = "experiment"
+    answer_name = "pruning_report"
+    expects = ('a dict {"unpruned": accuracy, "50%": accuracy, "80%": accuracy, "90%": accuracy, '
+               '"conclusion": "one line"}')
+    hints = (
+        "Train as the statement says, keep `trained = model.get_weights()`, then for each sparsity set "
+        "`[w * compression.magnitude_mask(w, sparsity) if w.ndim == 2 else w for w in trained]` (kernels are 2-D, "
+        "biases 1-D) and measure the test accuracy. Always start from the trained weights, not from the last cut.",
+        "Compare with section 5, where the CNN lost little at 80% even before fine-tuning. The conclusion says "
+        "what one-shot pruning does to THIS network's accuracy as the sparsity grows.",
+    )
+    solution_code = """
+import keras
+import numpy as np
+
+from course_lib import compression
+from course_lib.data import load_mnist
+
+(x_train, y_train), (x_test, y_test) = load_mnist()
+x_train = x_train.reshape(-1, 784).astype("float32") / 255
+x_test = x_test.reshape(-1, 784).astype("float32") / 255
+keras.utils.set_random_seed(0)
+model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10)])
+model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+model.fit(x_train, y_train, epochs=3, batch_size=64, verbose=0)
+trained = model.get_weights()
+
+
+def test_accuracy():
+    return float(np.mean(model.predict(x_test, verbose=0).argmax(axis=1) == y_test))
+
+
+pruning_report = {"unpruned": test_accuracy()}
+for sparsity in (0.5, 0.8, 0.9):
+    model.set_weights([w * compression.magnitude_mask(w, sparsity) if w.ndim == 2 else w for w in trained])
+    pruning_report[f"{sparsity:.0%}"] = test_accuracy()
+pruning_report["conclusion"] = ("without fine-tuning, the accuracy falls at every step, already at 50%: this small "
+                                "dense network has little to spare, unlike section 5's CNN")
+"""
+    wrong_answers = (
+        ({"unpruned": 0.9, "50%": 0.9, "80%": 0.9, "90%": 0.9, "conclusion": "pruning costs nothing here"},
+         "should be"),
+        ({"unpruned": 90.0, "50%": 84.6, "80%": 67.2, "90%": 41.1, "conclusion": "the accuracy falls with sparsity"},
+         "between 0 and 1"),
+        ({"unpruned": 0.9, "50%": 0.846, "80%": 0.672}, "'90%'"),
+        ({"unpruned": 0.9, "50%": 0.846, "80%": 0.672, "90%": 0.411, "conclusion": "falls"}, "one line"),
+        # the measured numbers (the check's own recomputation gives them), read as if pruning were free
+        ({"unpruned": 0.9, "50%": 0.846, "80%": 0.672, "90%": 0.411,
+          "conclusion": "pruning is free for this network up to 80% of the weights"}, "does not match"),
+        ([0.9, 0.846, 0.672, 0.411], "as a dict"),
+    )
+
+    def check_answer(self, answer):
+        names = ("unpruned", *(f"{s:.0%}" for s in SPARSITIES))
+        report = asserts.findings(answer, "the four test accuracies", names)
+        if any(report[name] > 1.0 for name in names):
+            raise Incorrect("accuracies lie between 0 and 1 (a share of the 1,000 test digits); these look like "
+                            "percentages")
+        expected = _pruning_accuracies()
+        for name in names:
+            if not np.isclose(report[name], expected[name], atol=0.011):
+                raise Incorrect(f"the accuracy {name} should be {expected[name]:.3f} with the statement's recipe "
+                                f"(seed 0, 3 epochs, each cut made from the trained weights), got {report[name]:.3f}")
+        said = report["conclusion"].lower()
+        drop = expected["unpruned"] - expected["50%"]
+        says_falls = any(word in said for word in _FALLS)
+        says_free = any(word in said for word in _FREE)
+        if drop > 0.02 and (says_free or not says_falls):
+            raise Incorrect(f"the numbers are right, but the conclusion does not match them: the accuracy falls from "
+                            f"{expected['unpruned']:.3f} to {expected['50%']:.3f} at 50% already; it says "
+                            f"{report['conclusion']!r}")
+        return (f"one-shot magnitude pruning costs this network {drop:.3f} of accuracy at 50% and "
+                f"{expected['unpruned'] - expected['90%']:.3f} at 90%, without retraining. Section 5's CNN kept its "
+                "accuracy at 80%: how much a network has to spare depends on the network, so measure before "
+                "choosing a sparsity, and fine-tune after cutting.")
+
+
+PROBLEMS = [RestClient, QuantizeInt8, DebugInt8Input, PruningExperiment]
