@@ -321,3 +321,18 @@ def test_chapters_that_load_chapter_07s_pipeline_run_after_it_in_its_test_proces
     others = [p for p in NOTEBOOKS if p.name[:2] not in conftest.SENTIMENT_CHAIN]
     assert {conftest.work_unit(f"chapters/{p.name}::Cell 3") for p in others} == {f"chapters/{p.name}" for p in others}
     assert conftest.work_unit("tests/test_cli.py::test_x[a::b]") == "tests/test_cli.py"
+
+
+def test_the_readme_says_what_full_scale_gives_every_chapter_that_scales():
+    """A chapter that calls scaled() (chapter 00 only demonstrates it) has a row, with minutes at both sizes, in
+    the README's table of COURSE_SCALE=full; the README names the others as chapters that do not scale."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("What `full` gives", 1)[1].split("\n\n", 2)[1]
+    rows = {line.split("|")[1].strip(): line for line in table.splitlines() if re.match(r"\| \d\d \|", line)}
+    scaling = {p.name[:2] for p in NOTEBOOKS if p.name[:2] != "00"
+               and any(re.search(r"\bscaled\(", c.source) for c in _code(_read(p)))}
+    assert scaling and scaling <= set(rows), f"no full-scale row for chapters {sorted(scaling - set(rows))}"
+    for number in scaling:
+        assert len(re.findall(r"\d+(\.\d+)? min", rows[number])) == 2, f"chapter {number}: give both minutes"
+    others = sorted({p.name[:2] for p in NOTEBOOKS} - scaling)
+    assert all(number in readme.split("do not\nscale", 1)[0].rsplit("\n\n", 1)[1] for number in others)

@@ -139,7 +139,7 @@ def rest_predict(base_url, model_name, images):
                 raise Incorrect(f"rest_predict returned the whole JSON answer (keys {sorted(result)}); return the "
                                 "predictions as a NumPy array: np.array(response.json()[\"predictions\"])")
             result = asserts.array(result, "rest_predict(base_url, 'digits', images)", shape=(5, 10))
-            asserts.close(result, expected, "the predictions for 5 test digits", atol=1e-5)
+            asserts.close(result, expected, "the prediction array for 5 test digits", atol=1e-5)
             try:
                 answer(base_url, "no_such_model", images)
             except requests.HTTPError as error:
@@ -166,6 +166,13 @@ def reference_quantize_int8(weights):
     largest = float(np.abs(weights).max()) if weights.size else 0.0
     scale = largest / 127.0 if largest > 0 else 1.0
     return np.clip(np.round(weights / scale), -127, 127).astype(np.int8), scale
+
+
+def _in_place_quantizer(weights):
+    largest = np.abs(weights).max()
+    scale = largest / 127 if largest > 0 else 1.0
+    weights /= scale
+    return np.round(weights).astype(np.int8), scale
 
 
 def _quantizer(scale_of, rounding=np.round, dtype=np.int8):
@@ -202,6 +209,8 @@ def quantize_int8(weights):
         (_quantizer(lambda w: np.abs(w).max() / 127 if np.abs(w).max() > 0 else 0.0), "all-zero"),
         (lambda weights: reference_quantize_int8(weights)[0], "(q, scale)"),
         (_quantizer(lambda w: np.abs(w).max() / 127 + 1e-12), "all-zero weights the scale should be 1.0"),
+        (lambda weights: reference_quantize_int8(weights)[::-1], "swapped"),
+        (_in_place_quantizer, "in place"),
     )
     expects = "a function quantize_int8(weights) that returns (q, scale): q an int8 array of weights' shape"
 
@@ -212,7 +221,10 @@ def quantize_int8(weights):
                  "all-zero weights": np.zeros((3, 4), np.float32)}
         for what, weights in cases.items():
             with np.errstate(all="ignore"):
-                q, scale = asserts.parts(call(answer, weights.copy()), f"quantize_int8 on {what}", ("q", "scale"))
+                result = asserts.call_with(answer, weights.copy(), names=("weights",))
+                q, scale = asserts.parts(result, f"quantize_int8 on {what}", ("q", "scale"))
+            if np.ndim(q) == 0 and np.ndim(scale) > 0:
+                raise Incorrect("the pair is swapped: return (q, scale), the int8 array first and the scale second")
             q = asserts.array(q, f"q for {what}", shape=weights.shape)
             if q.dtype != np.int8:
                 raise Incorrect(f"q for {what} has dtype {q.dtype}; store it as np.int8 (one byte a weight): "
@@ -350,7 +362,8 @@ def int8_predict(content, images):
         (_int8_client(lambda x, scale, zero: x.astype(np.float32)), "INT8"),
         (_int8_client(_quantized, as_labels=False), "one label per image"),
         (_int8_client(lambda x, scale, zero: (x * 255).astype(np.int8)), "set_tensor"),
-        (_int8_client(lambda x, scale, zero: np.round(x / scale).astype(np.uint8).astype(np.int8)), "set_tensor"),
+        # one too many, without clipping: white pixels overflow int8 and come back as black
+        (_int8_client(lambda x, scale, zero: (np.round(x / scale) + zero + 1).astype(np.int8)), "set_tensor"),
     )
 
     def check_answer(self, answer):
@@ -366,7 +379,7 @@ def int8_predict(content, images):
             raise Incorrect(f"int8_predict returned shape {labels.shape} for {N_IMAGES} images; return one label per "
                             "image (the argmax of the output), shape (300,)")
         accuracy = float(np.mean(labels == y_test[:N_IMAGES]))
-        if accuracy < keras_accuracy - 0.03:
+        if accuracy < keras_accuracy - 0.01:
             raise Incorrect(f"accuracy {accuracy:.3f} on {N_IMAGES} test digits, where the same model in Keras reaches "
                             f"{keras_accuracy:.3f}: the int8 model is not seeing the images it was calibrated on. "
                             "Print what your code passes to set_tensor for one image, next to source[\"dtype\"] "
@@ -407,22 +420,16 @@ def _pruning_accuracies() -> dict[str, float]:
     return accuracies
 
 
-_FALLS = ("fall", "drop", "lose", "lost", "loses", "lower", "worse", "cost", "hurt", "decline", "degrad", "collaps",
-          "break")
-_FREE = ("free", "no cost", "no loss", "unchanged", "does not change", "doesn't change", "same accuracy",
-         "harmless")
-
-
 class PruningExperiment(Problem):
     title = "Experiment: how much accuracy does one-shot pruning cost a small dense network?"
     kind = "experiment"
     answer_name = "pruning_report"
     expects = ('a dict {"unpruned": accuracy, "50%": accuracy, "80%": accuracy, "90%": accuracy, '
-               '"conclusion": "one line"}')
+               '"free_up_to": a sparsity or None, "conclusion": "one line"}')
     hints = (
-        "Train as the statement says, keep `trained = model.get_weights()`, then for each sparsity set "
-        "`[w * compression.magnitude_mask(w, sparsity) if w.ndim == 2 else w for w in trained]` (kernels are 2-D, "
-        "biases 1-D) and measure the test accuracy. Always start from the trained weights, not from the last cut.",
+        "Train as the statement says and keep `trained = model.get_weights()`: a list of kernels (2-D) and biases "
+        "(1-D). For each sparsity, give the model a new list in which each kernel is multiplied by its "
+        "compression.magnitude_mask and each bias is left as it is, then measure. Always start from `trained`.",
         "Compare with section 5, where the CNN lost little at 80% even before fine-tuning. The conclusion says "
         "what one-shot pruning does to THIS network's accuracy as the sparsity grows.",
     )
@@ -451,19 +458,24 @@ pruning_report = {"unpruned": test_accuracy()}
 for sparsity in (0.5, 0.8, 0.9):
     model.set_weights([w * compression.magnitude_mask(w, sparsity) if w.ndim == 2 else w for w in trained])
     pruning_report[f"{sparsity:.0%}"] = test_accuracy()
+within = [s for s in (0.5, 0.8, 0.9) if pruning_report[f"{s:.0%}"] >= pruning_report["unpruned"] - 0.02]
+pruning_report["free_up_to"] = max(within) if within else None
 pruning_report["conclusion"] = ("without fine-tuning, the accuracy falls at every step, already at 50%: this small "
                                 "dense network has little to spare, unlike section 5's CNN")
 """
     wrong_answers = (
-        ({"unpruned": 0.9, "50%": 0.9, "80%": 0.9, "90%": 0.9, "conclusion": "pruning costs nothing here"},
-         "should be"),
-        ({"unpruned": 90.0, "50%": 84.6, "80%": 67.2, "90%": 41.1, "conclusion": "the accuracy falls with sparsity"},
-         "between 0 and 1"),
+        ({"unpruned": 0.9, "50%": 0.9, "80%": 0.9, "90%": 0.9, "free_up_to": 0.9,
+          "conclusion": "pruning costs nothing here"}, "should be"),
+        ({"unpruned": 90.0, "50%": 84.6, "80%": 67.2, "90%": 41.1, "free_up_to": None,
+          "conclusion": "the accuracy falls with sparsity"}, "between 0 and 1"),
         ({"unpruned": 0.9, "50%": 0.846, "80%": 0.672}, "'90%'"),
-        ({"unpruned": 0.9, "50%": 0.846, "80%": 0.672, "90%": 0.411, "conclusion": "falls"}, "one line"),
+        ({"unpruned": 0.9, "50%": 0.846, "80%": 0.672, "90%": 0.411, "free_up_to": None, "conclusion": "falls"},
+         "one line"),
         # the measured numbers (the check's own recomputation gives them), read as if pruning were free
+        ({"unpruned": 0.9, "50%": 0.846, "80%": 0.672, "90%": 0.411, "free_up_to": 0.8,
+          "conclusion": "pruning is free for this network up to 80% of the weights"}, "within 0.02"),
         ({"unpruned": 0.9, "50%": 0.846, "80%": 0.672, "90%": 0.411,
-          "conclusion": "pruning is free for this network up to 80% of the weights"}, "does not match"),
+          "conclusion": "the accuracy falls at every sparsity"}, "'free_up_to'"),
         ([0.9, 0.846, 0.672, 0.411], "as a dict"),
     )
 
@@ -478,14 +490,19 @@ pruning_report["conclusion"] = ("without fine-tuning, the accuracy falls at ever
             if not np.isclose(report[name], expected[name], atol=0.011):
                 raise Incorrect(f"the accuracy {name} should be {expected[name]:.3f} with the statement's recipe "
                                 f"(seed 0, 3 epochs, each cut made from the trained weights), got {report[name]:.3f}")
-        said = report["conclusion"].lower()
         drop = expected["unpruned"] - expected["50%"]
-        says_falls = any(word in said for word in _FALLS)
-        says_free = any(word in said for word in _FREE)
-        if drop > 0.02 and (says_free or not says_falls):
-            raise Incorrect(f"the numbers are right, but the conclusion does not match them: the accuracy falls from "
-                            f"{expected['unpruned']:.3f} to {expected['50%']:.3f} at 50% already; it says "
-                            f"{report['conclusion']!r}")
+        within = [s for s in SPARSITIES if expected[f"{s:.0%}"] >= expected["unpruned"] - 0.02]
+        free_up_to = max(within) if within else None
+        if "free_up_to" not in answer:
+            raise Incorrect("the numbers are right; add 'free_up_to': the largest sparsity whose accuracy is within "
+                            "0.02 of the unpruned one (None if there is none)")
+        said = answer["free_up_to"]
+        if said is not None and not isinstance(said, int | float) or isinstance(said, bool):
+            raise Incorrect(f"'free_up_to' should be a sparsity such as 0.5, or None; got {said!r}")
+        if (said is None) != (free_up_to is None) or (said is not None and not np.isclose(said, free_up_to)):
+            shown = "None: even 50% costs more than that" if free_up_to is None else f"{free_up_to}"
+            raise Incorrect(f"the accuracies are right, but 'free_up_to' is {said!r}: the largest sparsity whose "
+                            f"accuracy is within 0.02 of the unpruned {expected['unpruned']:.3f} is {shown}")
         return (f"one-shot magnitude pruning costs this network {drop:.3f} of accuracy at 50% and "
                 f"{expected['unpruned'] - expected['90%']:.3f} at 90%, without retraining. Section 5's CNN kept its "
                 "accuracy at 80%: how much a network has to spare depends on the network, so measure before "
