@@ -457,3 +457,16 @@ def test_the_arrays_checkers_cache_are_read_only(module, name):
     arrays = [v for v in values if isinstance(v, np.ndarray)]
     assert arrays and not any(a.flags.writeable for a in arrays)
 
+
+def test_chapter_11s_debug_listing_earns_its_symptom_not_its_fix():
+    """The broken listing's message gives the factor for 2 and for 4 replicas and where to look; neither it nor the
+    last hint names the fix (what to divide by, or the function that does it)."""
+    problem = chapter("11").q3
+    namespace = {}
+    exec("import keras\n" + problem.given_code, namespace)
+    outcome = problem.evaluate(namespace[problem.answer_name])
+    assert outcome.status == INCORRECT and outcome.checker_error is None
+    assert "2.0 times" in outcome.message and "4.0 times" in outcome.message
+    for text in (outcome.message, problem.hints[-1]):
+        for fix in ("compute_average_loss", "/ global_batch_size", "divide by the global", "divide its summed"):
+            assert fix not in text, (fix, text)
