@@ -90,8 +90,8 @@ def call(function, *args, **kwargs):
     """Call the learner's ``function``; turn a crash into ``Incorrect`` and ``NotImplementedError`` into
     ``NotAttempted``, so that a check never shows a traceback."""
     if not callable(function):
-        raise Incorrect(f"expected a function, got a {type(function).__name__}. Pass the function itself, "
-                        "without calling it: check(my_function), not check(my_function()).")
+        raise Incorrect(f"expected a function, got a value of type {type(function).__name__}. Pass the function "
+                        "itself, without calling it: check(my_function), not check(my_function()).")
     try:
         return function(*args, **kwargs)
     except NotImplementedError:
