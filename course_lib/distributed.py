@@ -3,7 +3,7 @@
 ``launch("train.py", num_workers=2)`` picks free ports on 127.0.0.1, starts ``python train.py`` once per worker
 with ``TF_CONFIG`` naming the whole cluster and the worker's own index (what ``MultiWorkerMirroredStrategy``
 reads), prints every output line with a ``[worker i]`` prefix, and waits. When a worker fails, the others are
-stopped and ``WorkerFailed`` names every worker that had failed by then, with its exit code and last lines. Which
+stopped and ``WorkerFailed`` names every worker that failed, with its exit code and last lines. Which
 of two workers failing a moment apart failed first cannot be told reliably from outside (the kernel may reap them in
 either order), so the report lists them by index, not by time. When the call returns or raises, no worker process
 is left running.
@@ -32,8 +32,10 @@ from typing import TextIO
 class WorkerFailed(RuntimeError):
     """One or more workers exited with an error; the others were stopped.
 
-    ``failed`` lists the indices of the workers that had exited with a non-zero code before the launcher stopped
-    the rest (in index order); ``result`` holds every worker's outcome.
+    ``failed`` lists, in index order, the workers that exited with an error: those found failed before the
+    launcher stopped the rest, and any that exited with an error code of their own while being stopped (a worker
+    whose peer died often fails a moment later). A worker ended by the launcher's signal (a negative return
+    code) is not listed. ``result`` holds every worker's outcome.
     """
 
     def __init__(self, message: str, result: LaunchResult, failed: list[int]):
@@ -196,8 +198,6 @@ def launch(script: str | os.PathLike, num_workers: int = 2, args: list[str] | tu
                 readers[index].join(timeout=2.0)
             while take(None):
                 pass
-            # a worker whose peer died often fails a moment later, on its own: name it too
-            failed = [i for i, process in enumerate(processes) if process.poll() not in (None, 0)]
     finally:
         _stop(processes)
         for reader in readers:
@@ -207,6 +207,9 @@ def launch(script: str | os.PathLike, num_workers: int = 2, args: list[str] | tu
         for worker, process, kept in zip(result.workers, processes, tails, strict=False):
             worker.returncode, worker.last_lines = process.returncode, list(kept)
     if failed:
+        # A worker that exited with an error code of its own while the others were being stopped failed too
+        # (a signal's exit, negative, is the launcher's doing and not a failure).
+        failed = sorted(set(failed) | {w.index for w in result.workers if w.returncode and w.returncode > 0})
         raise WorkerFailed(_failure_report(result, failed), result, failed)
     return result
 
