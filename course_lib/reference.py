@@ -9,6 +9,8 @@ works in the chapters), and the exercise checkers import them from here, so that
 - ``lstm_step`` / ``lstm_numpy``: the six LSTM equations with the weight layout of ``keras.layers.LSTM``.
 - ``positional_encoding``: the sinusoidal position encoding of "Attention Is All You Need".
 - ``cross_correlate_2d``: what a deep-learning "convolution" computes, 'valid' padding, stride 1.
+- ``top_k_filter``, ``top_p_filter``: a next-token distribution cut to its k most likely tokens, or to the
+  smallest set of most likely tokens whose probabilities reach p (nucleus), renormalised.
 """
 
 from __future__ import annotations
@@ -111,3 +113,42 @@ def positional_encoding(length: int, depth: int) -> np.ndarray:
     encoding[:, 0::2] = np.sin(positions * rates)
     encoding[:, 1::2] = np.cos(positions * rates)
     return encoding.astype(np.float32)
+
+
+def _check_probabilities(probs) -> np.ndarray:
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim < 1 or not np.allclose(probs.sum(axis=-1), 1.0, atol=1e-4) or np.any(probs < 0):
+        raise ValueError("expected probabilities over the last axis (non-negative, summing to 1); apply softmax "
+                         "to logits first")
+    return probs
+
+
+def top_k_filter(probs, k: int) -> np.ndarray:
+    """Keep the ``k`` most likely tokens of ``probs (..., vocab)``, zero the others, renormalise.
+
+    Ties at the cut keep the lower token id (as ``keras.ops.top_k``). Returns float64, same shape."""
+    probs = _check_probabilities(probs)
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= probs.shape[-1]:
+        raise ValueError(f"k must be an int between 1 and the vocabulary size {probs.shape[-1]}, got {k!r}")
+    order = np.argsort(-probs, axis=-1, kind="stable")
+    kept = np.zeros(probs.shape, dtype=bool)
+    np.put_along_axis(kept, order[..., :k], True, axis=-1)
+    filtered = np.where(kept, probs, 0.0)
+    return filtered / filtered.sum(axis=-1, keepdims=True)
+
+
+def top_p_filter(probs, p: float) -> np.ndarray:
+    """Nucleus filtering: keep the smallest set of most likely tokens whose probabilities sum to at least ``p``
+    (a token is kept while the tokens before it, most likely first, sum to less than ``p``; the most likely
+    token always is), zero the others, renormalise. ``probs (..., vocab)``; returns float64, same shape."""
+    probs = _check_probabilities(probs)
+    if not 0 < p <= 1:
+        raise ValueError(f"p must be in (0, 1], got {p!r}")
+    order = np.argsort(-probs, axis=-1, kind="stable")
+    sorted_probs = np.take_along_axis(probs, order, axis=-1)
+    before = np.cumsum(sorted_probs, axis=-1) - sorted_probs       # the mass of the more likely tokens
+    keep_sorted = before < p
+    kept = np.zeros(probs.shape, dtype=bool)
+    np.put_along_axis(kept, order, keep_sorted, axis=-1)
+    filtered = np.where(kept, probs, 0.0)
+    return filtered / filtered.sum(axis=-1, keepdims=True)
