@@ -103,7 +103,34 @@ RETIRED_WORDINGS = [
     ("float16 is usually slower", "one run's timing: say what this run shows"),
     ("over 100,000 times more text", "the output is an upper bound: say 'at most'"),
     ("Pruning libraries default to a gradual", "tensorflow-model-optimization's default schedule is one-shot"),
+    ("own account of which words decided", "attention weights show where a layer looked, not why it decided"),
+    ("10,000 most frequent words", "two of TextVectorization's max_tokens entries are padding and [UNK]"),
+    ("20,000-word vocabulary", "two of TextVectorization's max_tokens entries are padding and [UNK]"),
+    ("splits it on non-letters", "\\W+ splits on non-word characters: digits and underscores stay in words"),
+    ("tuned lightly by hand", "say on which split a setting was chosen: the validation split"),
 ]
+
+# Durations remembered in prose: a time varies between runs and machines, so prose points to the printed one
+# ("the seconds printed above", "on this machine, in this run") instead of restating it.
+REMEMBERED_DURATIONS = re.compile(
+    r"\btens of (seconds|minutes|times)\b|\bin under (a|one) (second|minute)\b"
+    r"|\b(trains?|runs?|takes?|took) in (seconds|minutes)\b", re.I)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_prose_points_to_printed_times(path):
+    found = [f"cell {i}: ...{cell.source[max(0, m.start() - 60):m.end() + 20]}..."
+             for i, cell in enumerate(_read(path).cells) if cell.cell_type == "markdown"
+             for m in REMEMBERED_DURATIONS.finditer(cell.source)]
+    assert not found, f"a duration restated in prose; point to the printed time instead: {found}"
+
+
+def test_remembered_durations_are_recognised():
+    for sentence in ("Word2Vec trained in under a minute", "the loop takes tens of times longer",
+                     "this takes tens of seconds", "the baseline trains in seconds"):
+        assert REMEMBERED_DURATIONS.search(sentence), sentence
+    for sentence in ("in the seconds printed above", "on this machine, in this run", "a budget of one second"):
+        assert not REMEMBERED_DURATIONS.search(sentence), sentence
 
 
 @pytest.mark.parametrize("path", [*NOTEBOOKS, PROJECT_ROOT / "README.md", PROJECT_ROOT / "SOURCES.md"],
