@@ -195,6 +195,15 @@ def test_passing_a_call_result_instead_of_the_function():
     assert outcome.status == INCORRECT and "without calling it" in outcome.message
 
 
+def test_passing_a_built_model_instead_of_the_function_that_builds_it():
+    import keras
+
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10)])
+    outcome = chapter("02").q4.evaluate(model)
+    assert outcome.status == INCORRECT and "pass the function that builds it" in outcome.message
+    assert outcome.checker_error is None
+
+
 def test_progress_is_recorded_outside_the_repository_under_the_problem_id(private_progress):
     ex = chapter("00")
     ex.q3.check(...)

@@ -56,6 +56,9 @@ def to_unit_range(images):
         (lambda im: (im / 255.0).astype("float32").ravel(), "shape changed"),
         (lambda im: None, "returned None"),
         (lambda im: (im.__setitem__(..., 0), im.astype("float32") / 255)[1], "changed its input"),
+        (lambda im: im.astype("float32") / im.max(), "darker batch"),
+        (lambda im: (im.astype("float32") - im.min()) / (im.max() - im.min()), "darker batch"),
+        (lambda im: im.astype("float16") / 255, "dtype is float16"),
     )
 
     def check_answer(self, answer):
@@ -70,11 +73,19 @@ def to_unit_range(images):
             raise Incorrect(f"values still run up to {result.max()}: divide by 255, and return float32")
         if result.max() > 1.0 + 1e-6:
             raise Incorrect(f"the largest value is {result.max():g}; divide by 255 so that 255 becomes 1.0")
-        if not np.allclose(result, images / 255.0, atol=1e-6):
-            raise Incorrect("values differ from pixel / 255 (is 0 still 0 and 255 exactly 1.0?)")
-        if result.dtype != np.float32:
+        close = np.allclose(result, images / 255.0, atol=1e-6)
+        if result.dtype != np.float32 and (close or np.allclose(result, images / 255.0, atol=1e-3)):
             raise Incorrect(f"values are right but the dtype is {result.dtype}: Keras works in float32, "
                             "so use .astype('float32')")
+        if not close:
+            raise Incorrect("values differ from pixel / 255 (is 0 still 0 and 255 exactly 1.0?)")
+        dark = np.array([[[10, 60, 90], [120, 200, 35]]], dtype=np.uint8)  # no pixel at 0 or 255
+        darker = asserts.array(asserts.call_with(answer, dark, names=("images",)), "to_unit_range(images)",
+                               numpy_only=True)
+        if darker.shape != dark.shape or not np.allclose(darker, dark / 255.0, atol=1e-6):
+            raise Incorrect("right on a batch that holds a 0 and a 255, but wrong on a darker batch (pixels 10 to "
+                            "200): a grey level of 200 must give the same number whatever else the batch holds, "
+                            "so the scale cannot depend on the batch's own smallest or largest pixel")
         return None
 
 
@@ -135,6 +146,7 @@ def flatten_images(images):
         (lambda im: im.reshape(len(im), -1).tolist(), "NumPy array"),
         (lambda im: im.reshape(len(im), -1)[:, ::-1], "reading order"),
         (lambda im: (im.fill(0), im.reshape(len(im), -1))[1], "changed its input"),
+        (lambda im: im.reshape(len(im), -1) / 255, "values changed"),
     )
 
     def check_answer(self, answer):
@@ -147,6 +159,9 @@ def flatten_images(images):
             raise Incorrect("the axes are swapped: one ROW per image, shape (3, 784), not (784, 3)")
         if result.shape != (3, 784):
             raise Incorrect(f"for 3 images of 28x28 the shape should be (3, 784), got {result.shape}")
+        if not np.array_equal(np.sort(result, axis=None), np.sort(images, axis=None)):
+            raise Incorrect("the values changed: flattening only rearranges each image's pixels, every grey level "
+                            "stays as it was")
         if np.array_equal(result, images.transpose(0, 2, 1).reshape(3, -1)):
             raise Incorrect("each image was read column by column; reshape reads it row by row, as Keras' "
                             "Flatten() does")

@@ -37,6 +37,7 @@ def word_counts(text):
         (lambda t: {c: t.count(c) for c in t}, "single characters"),
         (lambda t: list(t.lower().split()), "should be a dict"),
         (lambda t: {w: 1 for w in t.lower().split()}, "expected {"),
+        (lambda t: {w: t.lower().count(w) for w in t.lower().split()}, "inside"),
     )
 
     def check_answer(self, answer):
@@ -50,6 +51,14 @@ def word_counts(text):
             raise Incorrect("'The' and 'the' are counted apart: lower-case the text first with .lower()")
         if dict(result) != expected:
             raise Incorrect(f"for {text!r} expected {expected}, got {dict(result)}")
+        other = "The theatre is there"
+        result = asserts.mapping(call(answer, other), "word_counts(text)")
+        if result.get("the") == 3:
+            raise Incorrect(f"for {other!r} you counted 'the' 3 times: the 'the' inside 'theatre' and 'there' "
+                            "counted too. Count whole words, not pieces of the text")
+        if dict(result) != {"the": 1, "theatre": 1, "is": 1, "there": 1}:
+            raise Incorrect(f"for {other!r} expected {{'the': 1, 'theatre': 1, 'is': 1, 'there': 1}}, got "
+                            f"{dict(result)}")
         if call(answer, "") != {}:
             raise Incorrect("an empty text should give an empty dict")
         return None
@@ -209,6 +218,18 @@ class _CrashingRunningMean:  # mean divides by zero before the first update
         return self.total / self.count
 
 
+class _ArrayRunningMean:  # mean as an array of all the values seen
+    def __init__(self):
+        self.values = [0.0]
+
+    def update(self, value):
+        self.values.append(value)
+
+    @property
+    def mean(self):
+        return np.array(self.values)
+
+
 class _OnlyInit:  # a first step: the state, no methods yet
     def __init__(self):
         self.count, self.total = 0, 0.0
@@ -242,6 +263,7 @@ class RunningMean:
         (_SharedRunningMean, "share their data"), (_HalvingRunningMean, "(mean + value) / 2"),
         (_MethodRunningMean, "@property"), (_CrashingRunningMean, "ZeroDivisionError"),
         (_HalvingRunningMean(), "expected a class"), (_OnlyInit, "needs a method update(value)"),
+        (_ArrayRunningMean, "should be one number"),
     )
 
     def check_answer(self, answer):
@@ -254,18 +276,21 @@ class RunningMean:
         if callable(empty):
             raise Incorrect("make `mean` a value (an attribute or a @property), so that tracker.mean works "
                             "without parentheses")
+        if empty is not None and not isinstance(empty, str):
+            empty = asserts.number(empty, "tracker.mean")
         if empty != 0:
             raise Incorrect(f"before any update the mean should be 0.0, got {empty!r}")
         for value in (4.0, 8.0, 6.0, 2.0):
             call(first.update, value)
-        mean = _mean_of(first)
+        mean = asserts.number(_mean_of(first), "tracker.mean")
         if np.isclose(mean, 3.75) or np.isclose(mean, 4.0):  # mean = (mean + value) / 2, from 0 or from 4
             raise Incorrect("(mean + value) / 2 weights recent values more; keep a count and a total")
         if not np.isclose(mean, 5.0):
             raise Incorrect(f"after 4, 8, 6, 2 the mean should be 5.0, got {mean!r}")
         second = call(answer)
         call(second.update, 10.0)
-        if not np.isclose(_mean_of(second), 10.0) or not np.isclose(_mean_of(first), 5.0):
+        if not np.isclose(asserts.number(_mean_of(second), "tracker.mean"), 10.0) or \
+                not np.isclose(asserts.number(_mean_of(first), "tracker.mean"), 5.0):
             raise Incorrect("two RunningMean objects share their data: create the state in __init__ "
                             "(self.values = [] there, not as a class attribute)")
         return None

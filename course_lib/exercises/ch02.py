@@ -18,6 +18,11 @@ def _clipped_bce(z, y):
     return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
 
 
+def _clipping_in_place(z, y):
+    np.clip(z, -50, 50, out=z)   # 'keeps exp from overflowing', and changes the caller's logits
+    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+
+
 def _stable_bce(z, y):
     """Mean binary cross-entropy of sigmoid(z) against 0/1 labels y, without overflow."""
     return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
@@ -48,6 +53,7 @@ def binary_cross_entropy(logits, labels):
         (lambda z, y: _stable_bce(z, 1 - y), "labels are swapped"),
         (lambda z, y: np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))), "one number"),
         (lambda z, y: print(_stable_bce(z, y)), "returned None"),
+        (_clipping_in_place, "changed its input logits"),
     )
 
     def check_answer(self, answer):
@@ -55,7 +61,8 @@ def binary_cross_entropy(logits, labels):
         labels = np.array([1, 0, 0, 1, 1, 1])
         expected = float(_stable_bce(logits, labels))
         with np.errstate(all="ignore"):
-            value = asserts.number(call(answer, logits.copy(), labels.copy()), "binary_cross_entropy(logits, labels)")
+            value = asserts.number(asserts.call_with(answer, logits.copy(), labels.copy(), names=("logits", "labels")),
+                                   "binary_cross_entropy(logits, labels)")
         if np.isclose(value, expected * len(labels)):
             raise Incorrect(f"you returned the SUM over the batch ({value:.4f}); return the mean ({expected:.4f})")
         if np.isclose(value, -expected):
@@ -65,7 +72,8 @@ def binary_cross_entropy(logits, labels):
         asserts.close(value, expected, "for a small example the loss")
         big = logits * 400.0
         with np.errstate(all="ignore"):
-            value = asserts.number(call(answer, big, labels.copy()), "binary_cross_entropy(logits, labels)")
+            value = asserts.number(asserts.call_with(answer, big.copy(), labels.copy(), names=("logits", "labels")),
+                                   "binary_cross_entropy(logits, labels)")
         if not np.isfinite(value):
             raise Incorrect(f"with logits in the hundreds the loss is {value}: exp overflows and log(1 - p) is "
                             "log(0). Use max(z, 0) - z * y + log1p(exp(-|z|))")
@@ -179,7 +187,7 @@ def make_digit_classifier():
 """
 
 
-def _classifier(loss="sparse_categorical_crossentropy", softmax=True, hidden="relu", lr=0.01):
+def _classifier(loss="sparse_categorical_crossentropy", softmax=True, hidden="relu", lr=0.01, from_logits=False):
     """A variant of the digit classifier, for the wrong answers."""
     def make_digit_classifier():
         import keras
@@ -187,7 +195,11 @@ def _classifier(loss="sparse_categorical_crossentropy", softmax=True, hidden="re
 
         model = keras.Sequential([keras.Input(shape=(64,)), layers.Dense(32, activation=hidden),
                                   layers.Dense(10, activation="softmax" if softmax else None)])
-        model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss, metrics=["accuracy"])
+        if from_logits:
+            loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        else:
+            loss_fn = loss
+        model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss_fn, metrics=["accuracy"])
         return model
     return make_digit_classifier
 
@@ -200,9 +212,10 @@ class DebugDigitClassifier(Problem):
     hints = (
         "Run the check on the listing as it is and read the message. The labels y_train are integers 0..9, one "
         "per image, not one-hot rows: which loss expects that?",
-        "Two faults: the loss for integer labels is 'sparse_categorical_crossentropy'; and the last Dense layer "
-        "outputs raw scores (logits), so either give it activation='softmax' or tell the loss "
-        "from_logits=True.",
+        "Two faults, both in the last lines. Keras has a second categorical cross-entropy, for labels given as "
+        "class numbers (its name says so). And that loss reads the model's outputs as probabilities, while a "
+        "Dense layer without an activation gives raw scores: either the layer or the loss has to know which "
+        "one it is.",
     )
     solution_code = """
 import keras
@@ -221,7 +234,8 @@ def make_digit_classifier():
     wrong_answers = (
         (lambda: keras_checks.define_with_keras(_BROKEN_CLASSIFIER, "make_digit_classifier")(), "integer labels"),
         (_classifier(loss="categorical_crossentropy"), "integer labels"),
-        (_classifier(softmax=False), "from_logits=True"),
+        (_classifier(softmax=False), "raw scores"),
+        (_classifier(from_logits=True), "a second time"),
         (_classifier(loss="mse"), "sparse_categorical_crossentropy"),
         (_classifier(hidden="relu", lr=1e-6), "reached only"),
         (lambda: None, "returned None"),
@@ -242,18 +256,22 @@ def make_digit_classifier():
             raise Incorrect("the model is not compiled: call model.compile(optimizer=..., loss=..., "
                             "metrics=['accuracy']) before returning it")
         if loss in ("categorical_crossentropy", "categorical_focal_crossentropy"):
-            raise Incorrect("categorical_crossentropy expects one-hot label rows of shape (n, 10), but y_train holds "
-                            "integer labels 0..9, shape (n,): use 'sparse_categorical_crossentropy'")
+            raise Incorrect("fit() stops with 'Arguments target and output must have the same rank': "
+                            "categorical_crossentropy expects one-hot label rows of shape (n, 10), but y_train holds "
+                            "integer labels 0..9, shape (n,). Look at the loss in model.compile: which one reads "
+                            "integer labels?")
         if loss != "sparse_categorical_crossentropy":
             raise Incorrect(f"the loss is {loss!r}; a 10-class classifier with integer labels trains on "
                             "'sparse_categorical_crossentropy'")
         from_logits = bool(getattr(model.loss, "from_logits", False))
         probabilities = np.all(output >= 0) and np.allclose(output.sum(axis=1), 1.0, atol=1e-4)
         if not from_logits and not probabilities:
-            raise Incorrect("the last layer's outputs are not probabilities over the 10 classes (each row must be "
-                            "at least 0 and sum to 1), but the loss expects them: add activation='softmax' to the "
-                            "last Dense layer, or compile with "
-                            "keras.losses.SparseCategoricalCrossentropy(from_logits=True)")
+            raise Incorrect("the last layer gives raw scores (logits: rows with negative values that do not sum to "
+                            "1), but the loss reads its outputs as probabilities over the 10 classes. Look at the "
+                            "last Dense layer and the loss: one of them has to know which of the two it is")
+        if from_logits and probabilities:
+            raise Incorrect("the last layer already outputs probabilities (softmax), and the loss, told "
+                            "from_logits=True, applies a softmax to them a second time: keep one of the two")
         keras_checks.fit_briefly(model, X_train, y_train, epochs=20, batch_size=32)
         accuracy = float(np.mean(np.argmax(model.predict(X_val, verbose=0), axis=1) == y_val))
         if accuracy < 0.9:

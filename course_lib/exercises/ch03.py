@@ -101,20 +101,28 @@ def stack_output_size(n, layers):
         (lambda n, layers: [n] + [_stack(lambda n, k, p, s: (n + 2 * p - k) // s + 1)(n, layers[:i + 1])
                                   for i in range(len(layers))], "whole number"),
         (lambda n, layers: (n + 2 * layers[0][1] - layers[0][0]) // layers[0][2] + 1, "first layer only"),
+        (_stack(lambda n, k, p, s: (n + 2 * p - k + 1) // s), "expected 5, got 4"),
     )
 
     def check_answer(self, answer):
         # (kernel, padding, stride): a 'same' 5x5 conv, 2x2 pooling, a padded 3x3 conv of stride 2, a 'valid' 3x3
         layers = [(5, 2, 1), (2, 0, 2), (3, 1, 2), (3, 0, 1)]
         right = _stack(lambda n, k, p, s: (n + 2 * p - k) // s + 1)
-        for n in (28, 32):
-            result = asserts.whole_number(call(answer, n, list(layers)), "stack_output_size(n, layers)")
-            if result == right(n, layers):
-                continue
+        sizes = (28, 32)
+        results = {n: asserts.whole_number(call(answer, n, list(layers)), "stack_output_size(n, layers)")
+                   for n in sizes}
+        wrong = [n for n in sizes if results[n] != right(n, layers)]
+        if wrong:
+            n, result = wrong[0], results[wrong[0]]
+            # a mistake is named only when it explains every answer, also on two single layers that tell the
+            # mistakes apart (on this stack, padding on one side and n + 2p - k + 1 over s give the same sizes)
+            probes = [(10, [(3, 2, 1)]), (10, [(2, 0, 2)])]
+            probed = [call(answer, m, list(probe)) for m, probe in probes]
             for formula, message in _SIZE_MISTAKES:
-                if result == _stack(formula)(n, layers):
+                if all(results[m] == _stack(formula)(m, layers) for m in sizes) and \
+                        all(got == _stack(formula)(m, probe) for got, (m, probe) in zip(probed, probes, strict=True)):
                     raise Incorrect(f"for n={n} and layers {layers} you gave {result}: {message}")
-            if result == right(n, layers[:1]):
+            if all(results[m] == right(m, layers[:1]) for m in sizes):
                 raise Incorrect(f"{result} is the size after the first layer only; feed each layer's output to the "
                                 "next one")
             raise Incorrect(f"for n={n} and layers {layers} expected {right(n, layers)}, got {result}")

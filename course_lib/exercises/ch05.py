@@ -288,8 +288,9 @@ class DebugFutureLeak(Problem):
         "The model predicts, at each position t, the token at t + 1. Self-attention lets position t read every "
         "position, including t + 1: the answer it should predict. Which argument does section 4 pass to "
         "keras.layers.MultiHeadAttention to stop that?",
-        "Call the attention layer with use_causal_mask=True: `layers.MultiHeadAttention(...)(x, x, "
-        "use_causal_mask=True)`. Keep everything else.",
+        "Section 4 calls keras.layers.MultiHeadAttention with one more argument, which hides from each query the "
+        "keys that come after it (a causal mask). The fix is one argument where the listing calls the layer on "
+        "(x, x); keep everything else.",
     )
     solution_code = """
 import keras
@@ -304,8 +305,8 @@ def make_next_token_model(vocab_size, length):
 """
     wrong_answers = (
         (lambda vocab_size, length: keras_checks.define_with_keras(_LEAKY_MODEL, "make_next_token_model")(
-            vocab_size, length), "use_causal_mask=True"),
-        (_next_token_model(inverted=True), "use_causal_mask=True"),
+            vocab_size, length), "reads the tokens after it"),
+        (_next_token_model(inverted=True), "reads the tokens after it"),
         (_next_token_model(attention=False), "keep the MultiHeadAttention"),
         (lambda vocab_size, length: None, "returned None"),
     )
@@ -327,8 +328,8 @@ def make_next_token_model(vocab_size, length):
         if (moved > 1e-5).any():
             first = int(np.argmax(moved > 1e-5))
             raise Incorrect(f"the prediction at position {first} changed when only tokens 4 to {length - 1} changed: "
-                            "the attention reads future tokens, so in training the model can copy the answer. "
-                            "Call the attention layer with use_causal_mask=True")
+                            "each position reads the tokens after it, so in training the model can copy the answer "
+                            "it should predict. Look at how the MultiHeadAttention layer is called")
         start = rng.integers(0, vocab_size, size=(64, 1))             # counting sequences: next = token + 1
         sequences = ((start + np.arange(length + 1)) % vocab_size).astype("int32")
         model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")

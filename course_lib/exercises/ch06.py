@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -196,6 +197,20 @@ def mean_embedding(tokens, vectors, dim):
         return None
 
 
+def _states(conclusion: str, phrases, about) -> str | None:
+    """The first of ``phrases`` that ``conclusion`` states about one of ``about`` (a word of the same clause), and
+    does not negate ('not less similar' does not state 'less similar'); ``None`` when it states none of them."""
+    text = " ".join(conclusion.lower().replace("n't", " not").split())
+    for clause in re.split(r"[,;:.!?]| but | while | whereas ", text):
+        if not any(word in clause for word in about):
+            continue
+        for phrase in phrases:
+            for match in re.finditer(re.escape(phrase), clause):
+                if not {"not", "no", "never", "hardly"} & set(clause[:match.start()].split()[-2:]):
+                    return phrase
+    return None
+
+
 ANTONYMS = [("good", "bad"), ("hot", "cold"), ("love", "hate"), ("big", "small"), ("happy", "sad"),
             ("rich", "poor"), ("win", "lose"), ("early", "late"), ("strong", "weak"), ("old", "new")]
 SYNONYMS = [("good", "great"), ("hot", "warm"), ("love", "adore"), ("big", "large"), ("happy", "glad"),
@@ -250,6 +265,11 @@ antonym_report = {
         ({"antonyms": 0.733, "synonyms": 0.712, "unrelated": 0.242}, "'conclusion'"),
         ({"antonyms": 0.733, "synonyms": 0.712, "unrelated": 0.242, "conclusion": "yes"}, "one line"),
         ([0.733, 0.712, 0.242], "as a dict"),
+        # the measured numbers, read the wrong way round
+        ({"antonyms": 0.733, "synonyms": 0.712, "unrelated": 0.242,
+          "conclusion": "antonyms are dissimilar, as opposite meanings should be"}, "does not fit"),
+        ({"antonyms": 0.733, "synonyms": 0.712, "unrelated": 0.242,
+          "conclusion": "GloVe puts antonyms far apart, close to unrelated words"}, "does not fit"),
     )
 
     def check_answer(self, answer):
@@ -260,8 +280,16 @@ antonym_report = {
                             "glove.similarity(a, b), which divides by the two lengths")
         for name in _PAIRS:
             if not np.isclose(report[name], expected[name], atol=0.005):
-                raise Incorrect(f"the mean similarity over {name.upper()} should be {expected[name]:.3f} (GloVe 50-d, "
-                                f"cosine similarity, averaged over its 10 pairs), got {report[name]:.3f}")
+                raise Incorrect(f"the mean similarity over {name.upper()} is {report[name]:.3f}, which the recipe "
+                                "does not give: GloVe 50-d, cosine similarity, averaged over the group's 10 pairs")
+        claim = _states(report["conclusion"], ("dissimilar", "less similar", "not similar", "far apart",
+                                               "far from each other", "opposite direction", "negative similarit",
+                                               "lower than synonyms", "lower than the synonyms", "close to unrelated",
+                                               "like unrelated", "as unrelated", "near unrelated"),
+                        about=("antonym", "opposite"))
+        if claim:
+            raise Incorrect(f"the numbers are right, but what the conclusion says of antonyms ({claim!r}) does not "
+                            "fit them: compare the antonyms' mean with the synonyms' and with the unrelated pairs'")
         return ("the course reads it so: antonyms score like synonyms and far above unrelated words. GloVe learns from "
                 "the contexts words share, and 'good' and 'bad' share most of theirs; similarity is not synonymy, "
                 "which is why chapter 07 trains a classifier on top of the vectors.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 
@@ -17,6 +18,20 @@ _EXPECTED = ["movie", "not", "good", "n't", "funny", "no", "story", "nor", "plot
              "end"]
 def _keep(tokens, stop, negations=NEGATIONS, contractions=True):
     return [t for t in tokens if t not in stop or t in negations or (contractions and t.endswith("n't"))]
+
+
+def _states(conclusion: str, phrases, about) -> str | None:
+    """The first of ``phrases`` that ``conclusion`` states about one of ``about`` (a word of the same clause), and
+    does not negate ('not less similar' does not state 'less similar'); ``None`` when it states none of them."""
+    text = " ".join(conclusion.lower().replace("n't", " not").split())
+    for clause in re.split(r"[,;:.!?]| but | while | whereas ", text):
+        if not any(word in clause for word in about):
+            continue
+        for phrase in phrases:
+            for match in re.finditer(re.escape(phrase), clause):
+                if not {"not", "no", "never", "hardly"} & set(clause[:match.start()].split()[-2:]):
+                    return phrase
+    return None
 
 
 class KeepNegations(Problem):
@@ -313,6 +328,11 @@ bigram_report = {
         ({"words": 0.609, "words_and_pairs": ..., "conclusion": "pairs help a little here"}, "should be one number"),
         ({"words": 0.728, "words_and_pairs": 0.720, "conclusion": "pairs do not help on this split"},
          "TEST sentences"),
+        # the measured numbers, read the wrong way round
+        ({"words": 0.609, "words_and_pairs": 0.658, "conclusion": "word pairs do not help on negated sentences"},
+         "does not fit"),
+        ({"words": 0.609, "words_and_pairs": 0.658, "conclusion": "adding bigrams makes no difference here"},
+         "does not fit"),
     )
 
     def check_answer(self, answer):
@@ -336,6 +356,16 @@ bigram_report = {
                 raise Incorrect(f"{name!r} is {report[name]:.3f}, which the recipe of the hints does not give: same "
                                 "preprocessing (negations kept), same vectorizer settings, "
                                 "scored on the negated validation sentences only")
+        if expected["words_and_pairs"] > expected["words"] + 0.002:
+            claim = _states(report["conclusion"], ("not help", "no help", "hurt", "no better", "no difference",
+                                                   "no effect", "no improvement", "not improve", "no gain",
+                                                   "pairs are worse", "pairs do worse", "pairs did worse",
+                                                   "pairs score lower", "pairs scored lower", "pairs are lower"),
+                            about=("pair", "bigram", "(1, 2)", "n-gram", "ngram"))
+            if claim:
+                raise Incorrect(f"the numbers are right, but the conclusion says {claim!r} of the word pairs, which "
+                                "does not fit them: compare 'words' with 'words_and_pairs', and say how much one "
+                                "split of this size can show")
         return ("the solution reads it as one split's outcome: a gap of a few sentences out of a couple of hundred can "
                 "come from chance (section 3 repeats its comparison over five splits for that reason).")
 

@@ -276,7 +276,9 @@ class DebugClassifierFn(Problem):
         "LimeTextExplainer.explain_instance(text, classifier_fn) calls classifier_fn with a LIST of perturbed raw "
         "strings and needs back an array of class PROBABILITIES, shape (n, 2) for two classes. What does "
         "model.predict return?",
-        "Return `model.predict_proba(vectorizer.transform(texts))`: one row per text, one column per class.",
+        "A scikit-learn classifier scores texts three ways: predict gives the label, decision_function a raw "
+        "score, and a third method a row of class probabilities. classifier_fn must return that row for every "
+        "text, as an array of shape (n, 2).",
     )
     solution_code = """
 def make_classifier_fn(vectorizer, model):
@@ -309,7 +311,8 @@ def make_classifier_fn(vectorizer, model):
         result = asserts.array(call(classifier_fn, list(texts)), "classifier_fn(texts)", numpy_only=True)
         if result.ndim == 1:
             raise Incorrect(f"classifier_fn returned shape {result.shape}, one value per text; LIME needs class "
-                            "probabilities with one column per class, shape (n, 2): use model.predict_proba")
+                            "probabilities with one column per class, shape (n, 2). Look at which of the model's "
+                            "methods classifier_fn calls, and what that method returns")
         if result.shape != (4, 2):
             raise Incorrect(f"for 4 texts classifier_fn should return one row per text and one column per class, "
                             f"shape (4, 2), got {result.shape}")

@@ -25,6 +25,9 @@ def built_model(builder, *args, seed: int = 0, **kwargs):
     import keras
 
     keras.utils.set_random_seed(seed)
+    if isinstance(builder, keras.Model):
+        raise Incorrect("you passed a model; pass the function that builds it (check(make_model), not "
+                        "check(make_model())), so that the check can build a fresh, seeded copy")
     name = getattr(builder, "__name__", "your function")
     model = returned(call(builder, *args, **kwargs), f"{name}()")
     if not isinstance(model, keras.Model):
