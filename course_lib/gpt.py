@@ -3,7 +3,8 @@ a key-value cache.
 
 ``gpt_model`` stacks keras-hub layers: token + position embeddings, ``num_blocks`` pre-norm
 ``TransformerDecoder`` blocks (causal self-attention and a feed-forward network, each with a residual), a final
-``LayerNormalization`` and a ``Dense`` layer to next-token logits. ``NumpyDecoder`` reads that model's weights and
+``LayerNormalization`` and a ``Dense`` layer to next-token logits. ``bits_per_char`` scores held-out text, whatever the
+tokenizer, in bits per character. ``NumpyDecoder`` reads that model's weights and
 computes the same logits one token at a time: ``step`` keeps every block's keys and values (the KV cache), so
 a new token attends to the stored ones; ``recompute`` runs the whole prefix again, as a loop without a cache
 does. Both count the attention scores they compute. keras-hub's own generation does what ``step`` does, in
@@ -31,6 +32,49 @@ def gpt_model(vocab_size: int, context: int, d_model: int = 128, num_heads: int 
     x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
     logits = keras.layers.Dense(vocab_size, name="next_token_logits")(x)
     return keras.Model(inputs, logits, name="gpt")
+
+
+def bits_per_char(model: keras.Model, token_ids, token_chars, context: int, batch_size: int = 64) -> float:
+    """Held-out cross-entropy of a next-token model in bits per character of the text the tokens spell.
+
+    Every token after the first is predicted once. Windows of ``context + 1`` tokens start every ``context // 2``
+    tokens; the first window scores all its targets, each later one only the targets past the previous window, so
+    that every scored token but the first ``context // 2`` sees at least ``context // 2`` tokens before it.
+
+    Args:
+        model: token ids ``(batch, time)`` -> logits ``(batch, time, vocab)``.
+        token_ids: int array ``(n,)``, the held-out text's tokens.
+        token_chars: int array ``(vocab,)``, how many characters each token id spells (1 for a character model).
+        context: the model's longest input.
+    Returns:
+        sum of -log2 p(token) over the scored tokens / the characters they spell.
+    """
+    ids = np.asarray(token_ids)
+    token_chars = np.asarray(token_chars)
+    if ids.ndim != 1 or len(ids) < 2:
+        raise ValueError(f"token_ids must be a 1-D sequence of at least 2 ids, got shape {ids.shape}")
+    if context < 2:
+        raise ValueError(f"context must be at least 2, got {context}")
+    stride = context // 2
+    starts = list(range(0, max(len(ids) - context - 1, 0) + 1, stride))
+    if starts[-1] + context + 1 < len(ids):
+        starts.append(len(ids) - context - 1)
+    width = min(context, len(ids) - 1)
+    inputs = np.stack([ids[s:s + width] for s in starts])
+    targets = np.stack([ids[s + 1:s + width + 1] for s in starts])
+    bits, chars, scored_up_to = 0.0, 0, 0          # scored_up_to: the last target position already scored
+    for first in range(0, len(starts), batch_size):
+        logits = np.asarray(model.predict(inputs[first:first + batch_size], verbose=0), dtype=np.float64)
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        for row, start in enumerate(starts[first:first + batch_size]):
+            positions = np.arange(start + 1, start + width + 1)          # the target ids' places in ``ids``
+            new = positions > scored_up_to
+            picked = log_probs[row, new, targets[first + row, new]]
+            bits -= picked.sum() / np.log(2)
+            chars += int(token_chars[targets[first + row, new]].sum())
+            scored_up_to = int(positions[-1])
+    return bits / chars
 
 
 def _arrays(layer) -> list[np.ndarray]:

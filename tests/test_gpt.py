@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from course_lib.gpt import NumpyDecoder, gpt_model
+from course_lib.gpt import NumpyDecoder, bits_per_char, gpt_model
 
 VOCAB, CONTEXT, D, HEADS, BLOCKS = 50, 32, 32, 4, 2
 
@@ -69,3 +69,35 @@ def test_errors_say_what_to_do(model):
         NumpyDecoder(other)
     with pytest.raises(ValueError, match=r"d_model \(30\) must be a multiple of num_heads \(4\)"):
         gpt_model(VOCAB, CONTEXT, 30, 4)
+
+
+def _log2_probs_with_full_context(model, ids):
+    logits = model.predict(ids[None, :-1], verbose=0)[0].astype("float64")
+    shifted = logits - logits.max(-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+    return log_probs[np.arange(len(ids) - 1), ids[1:]] / np.log(2)
+
+
+def test_bits_per_char_with_one_window_is_the_cross_entropy(model):
+    ids = np.random.default_rng(4).integers(0, VOCAB, 20)
+    chars = np.arange(VOCAB) % 3 + 1                       # tokens spelling 1 to 3 characters
+    expected = -_log2_probs_with_full_context(model, ids).sum() / chars[ids[1:]].sum()
+    assert bits_per_char(model, ids, chars, context=CONTEXT) == pytest.approx(expected, rel=1e-6)
+
+
+def test_bits_per_char_scores_every_token_once_with_half_overlapping_windows(model):
+    ids = np.random.default_rng(5).integers(0, VOCAB, 157)
+    ones = np.ones(VOCAB, dtype=int)
+    # one character a token: the denominator is the number of scored tokens, len(ids) - 1, if each counts once
+    bits = bits_per_char(model, ids, ones, context=16)
+    by_hand, scored = 0.0, set()
+    for start in [*range(0, 157 - 17 + 1, 8), 157 - 17]:
+        log2 = _log2_probs_with_full_context(model, ids[start:start + 17])
+        for offset, value in enumerate(log2):
+            if start + 1 + offset not in scored:
+                scored.add(start + 1 + offset)
+                by_hand -= value
+    assert scored == set(range(1, 157))
+    assert bits == pytest.approx(by_hand / 156, rel=1e-6)
+    with pytest.raises(ValueError, match="at least 2 ids"):
+        bits_per_char(model, ids[:1], ones, context=16)
