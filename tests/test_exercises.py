@@ -479,3 +479,13 @@ def test_chapter_11s_debug_listing_earns_its_symptom_not_its_fix():
     for text in (outcome.message, problem.hints[-1]):
         for fix in ("compute_average_loss", "/ global_batch_size", "divide by the global", "divide its summed"):
             assert fix not in text, (fix, text)
+
+
+def test_states_reads_a_claim_about_its_subject_unless_negated():
+    from course_lib.exercises.asserts import states
+
+    phrases, about = ("less similar", "far apart"), ("antonym",)
+    assert states("Antonyms are less similar than synonyms", phrases, about) == "less similar"
+    assert states("antonyms aren't less similar: they share contexts", phrases, about) is None
+    assert states("antonyms are close; unrelated words are far apart", phrases, about) is None  # another clause
+    assert states("synonyms are less similar", phrases, about) is None                          # another subject

@@ -11,6 +11,7 @@ Every checker in ``chNN.py`` builds on these, so the same mistake gets the same 
 - ``unchanged``: the function changed its input in place.
 - ``call_with``: call the learner's function on its inputs, and check it left them unchanged.
 - ``findings``: an experiment's report, a dict of measured numbers and a one-line conclusion.
+- ``states``: which of some claims a conclusion makes (not negated) about a subject, to check it against the numbers.
 
 ``what`` names the value in the message, e.g. ``"rnn_step(x_t, h_prev, W_x, W_h, b)"`` or ``"the loss"``.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import numbers
+import re
 
 import numpy as np
 
@@ -171,6 +173,20 @@ def findings(result, what: str, names: tuple[str, ...]) -> dict:
                         "what they mean")
     report["conclusion"] = conclusion.strip()
     return report
+
+
+def states(conclusion: str, phrases, about) -> str | None:
+    """The first of ``phrases`` that ``conclusion`` states about one of ``about`` (a word of the same clause), and
+    does not negate ('not less similar' does not state 'less similar'); ``None`` when it states none of them."""
+    text = " ".join(conclusion.lower().replace("n't", " not").split())
+    for clause in re.split(r"[,;:.!?]| but | while | whereas ", text):
+        if not any(word in clause for word in about):
+            continue
+        for phrase in phrases:
+            for match in re.finditer(re.escape(phrase), clause):
+                if not {"not", "no", "never", "hardly"} & set(clause[:match.start()].split()[-2:]):
+                    return phrase
+    return None
 
 
 def _unfilled(value) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 
 import numpy as np
@@ -197,20 +196,6 @@ def mean_embedding(tokens, vectors, dim):
         return None
 
 
-def _states(conclusion: str, phrases, about) -> str | None:
-    """The first of ``phrases`` that ``conclusion`` states about one of ``about`` (a word of the same clause), and
-    does not negate ('not less similar' does not state 'less similar'); ``None`` when it states none of them."""
-    text = " ".join(conclusion.lower().replace("n't", " not").split())
-    for clause in re.split(r"[,;:.!?]| but | while | whereas ", text):
-        if not any(word in clause for word in about):
-            continue
-        for phrase in phrases:
-            for match in re.finditer(re.escape(phrase), clause):
-                if not {"not", "no", "never", "hardly"} & set(clause[:match.start()].split()[-2:]):
-                    return phrase
-    return None
-
-
 ANTONYMS = [("good", "bad"), ("hot", "cold"), ("love", "hate"), ("big", "small"), ("happy", "sad"),
             ("rich", "poor"), ("win", "lose"), ("early", "late"), ("strong", "weak"), ("old", "new")]
 SYNONYMS = [("good", "great"), ("hot", "warm"), ("love", "adore"), ("big", "large"), ("happy", "glad"),
@@ -282,7 +267,7 @@ antonym_report = {
             if not np.isclose(report[name], expected[name], atol=0.005):
                 raise Incorrect(f"the mean similarity over {name.upper()} is {report[name]:.3f}, which the recipe "
                                 "does not give: GloVe 50-d, cosine similarity, averaged over the group's 10 pairs")
-        claim = _states(report["conclusion"], ("dissimilar", "less similar", "not similar", "far apart",
+        claim = asserts.states(report["conclusion"], ("dissimilar", "less similar", "not similar", "far apart",
                                                "far from each other", "opposite direction", "negative similarit",
                                                "lower than synonyms", "lower than the synonyms", "close to unrelated",
                                                "like unrelated", "as unrelated", "near unrelated"),

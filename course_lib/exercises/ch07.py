@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 
 import numpy as np
 
@@ -16,22 +15,10 @@ _TOKENS = ["this", "movie", "is", "not", "good", "and", "it", "was", "n't", "fun
            "plot", "isn't", "great", "i", "never", "liked", "the", "end"]
 _EXPECTED = ["movie", "not", "good", "n't", "funny", "no", "story", "nor", "plot", "isn't", "great", "never", "liked",
              "end"]
+
+
 def _keep(tokens, stop, negations=NEGATIONS, contractions=True):
     return [t for t in tokens if t not in stop or t in negations or (contractions and t.endswith("n't"))]
-
-
-def _states(conclusion: str, phrases, about) -> str | None:
-    """The first of ``phrases`` that ``conclusion`` states about one of ``about`` (a word of the same clause), and
-    does not negate ('not less similar' does not state 'less similar'); ``None`` when it states none of them."""
-    text = " ".join(conclusion.lower().replace("n't", " not").split())
-    for clause in re.split(r"[,;:.!?]| but | while | whereas ", text):
-        if not any(word in clause for word in about):
-            continue
-        for phrase in phrases:
-            for match in re.finditer(re.escape(phrase), clause):
-                if not {"not", "no", "never", "hardly"} & set(clause[:match.start()].split()[-2:]):
-                    return phrase
-    return None
 
 
 class KeepNegations(Problem):
@@ -357,7 +344,7 @@ bigram_report = {
                                 "preprocessing (negations kept), same vectorizer settings, "
                                 "scored on the negated validation sentences only")
         if expected["words_and_pairs"] > expected["words"] + 0.002:
-            claim = _states(report["conclusion"], ("not help", "no help", "hurt", "no better", "no difference",
+            claim = asserts.states(report["conclusion"], ("not help", "no help", "hurt", "no better", "no difference",
                                                    "no effect", "no improvement", "not improve", "no gain",
                                                    "pairs are worse", "pairs do worse", "pairs did worse",
                                                    "pairs score lower", "pairs scored lower", "pairs are lower"),
