@@ -17,6 +17,8 @@ import keras
 import keras_hub
 import numpy as np
 
+from course_lib.reference import softmax
+
 
 def gpt_model(vocab_size: int, context: int, d_model: int = 128, num_heads: int = 4, num_blocks: int = 2,
               dropout: float = 0.0) -> keras.Model:
@@ -160,8 +162,7 @@ class NumpyDecoder:
             keys, values = np.stack(cache["keys"]), np.stack(cache["values"])   # (t + 1, heads, head_dim)
             scores = np.einsum("hk,thk->ht", query, keys) / np.sqrt(query.shape[-1])
             self.scores += scores.size
-            weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
-            weights /= weights.sum(axis=-1, keepdims=True)
+            weights = softmax(scores)
             attended = np.einsum("ht,thk->hk", weights, values)
             x = x + np.einsum("hk,hkd->d", attended, block["output"][0]) + block["output"][1]
             x = self._feed_forward(x, block)
@@ -182,8 +183,7 @@ class NumpyDecoder:
             scores = np.einsum("qhk,thk->hqt", query, key) / np.sqrt(query.shape[-1])   # (heads, n, n)
             self.scores += scores.size
             scores = np.where(causal, scores, -np.inf)
-            weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
-            weights /= weights.sum(axis=-1, keepdims=True)
+            weights = softmax(scores)
             attended = np.einsum("hqt,thk->qhk", weights, value)
             x = x + np.einsum("qhk,hkd->qd", attended, block["output"][0]) + block["output"][1]
             x = self._feed_forward(x, block)
