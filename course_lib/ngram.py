@@ -13,6 +13,10 @@ where h' is h without its first character, c counts n-grams at the highest order
 (how many different characters precede ``h w``) at lower orders, N(h ·) is the number of different characters
 seen after h, and the lowest order is the continuation unigram (at ``order=1``, the relative frequency).
 A context never seen passes straight to h'.
+
+Two statistics of generated text, for any sequence of tokens (characters, words, token ids): ``distinct_n``, the
+share of its n-grams that are different, and ``repeated_share``, the share of its n-grams that already occurred
+earlier in it.
 """
 
 from __future__ import annotations
@@ -120,6 +124,24 @@ class KneserNeyLM:
         self._check_fitted()
         return np.array([self.prob(char, context) for char in self.vocabulary])
 
+    def generate(self, prompt: str, length: int, temperature: float = 1.0, seed: int = 0) -> str:
+        """``length`` characters drawn one at a time after ``prompt`` (which is not returned), each from
+        ``distribution(the text so far)`` raised to the power ``1 / temperature`` and renormalised, the same as
+        dividing log-probabilities by the temperature before a softmax. Draws with ``np.random.default_rng(seed)``.
+        """
+        self._check_fitted()
+        if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+            raise ValueError(f"length must be a non-negative int, got {length!r}")
+        if not temperature > 0:
+            raise ValueError(f"temperature must be > 0 (1 keeps the model's distribution), got {temperature!r}")
+        rng = np.random.default_rng(seed)
+        text = prompt
+        for _ in range(length):
+            log_p = np.log(self.distribution(text)) / temperature
+            p = np.exp(log_p - log_p.max())
+            text += self.vocabulary[rng.choice(len(p), p=p / p.sum())]
+        return text[len(prompt):]
+
     def bits_per_char(self, text: str) -> float:
         """Average -log2 p(text[i] | the characters before it in ``text``), in bits per character."""
         self._check_fitted()
@@ -132,3 +154,30 @@ class KneserNeyLM:
         width = self.order - 1
         bits = sum(-math.log2(self._prob(char, text[max(0, i - width):i])) for i, char in enumerate(text))
         return bits / len(text)
+
+
+def _ngrams(tokens, n: int) -> list[tuple]:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    tokens = list(tokens)
+    if len(tokens) < n:
+        raise ValueError(f"need at least n = {n} tokens, got {len(tokens)}")
+    return [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+
+
+def distinct_n(tokens, n: int) -> float:
+    """Distinct-n: the number of different n-grams of ``tokens`` (a sequence of characters, words or ids) divided
+    by the number of n-grams, in (0, 1]. Low values mean the text repeats itself."""
+    grams = _ngrams(tokens, n)
+    return len(set(grams)) / len(grams)
+
+
+def repeated_share(tokens, n: int) -> float:
+    """The share of the n-grams of ``tokens`` that already occurred earlier in ``tokens``, in [0, 1):
+    0 for a text that never repeats an n-gram, near 1 for a loop."""
+    seen, repeated = set(), 0
+    grams = _ngrams(tokens, n)
+    for gram in grams:
+        repeated += gram in seen
+        seen.add(gram)
+    return repeated / len(grams)

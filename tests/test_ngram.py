@@ -92,3 +92,39 @@ def test_to_alphabet_strips_accents_and_drops_the_rest():
     assert set(to_alphabet("".join(map(chr, range(0x2000))))) <= set(ALPHABET)
     assert len(ALPHABET) == 95 and ALPHABET[0] == "0" and " " in ALPHABET
     assert to_alphabet("abcABC", alphabet="abc ") == "abc"
+
+
+def test_generation_follows_the_distribution_and_the_seed():
+    model = KneserNeyLM(3).fit(TEXT)
+    first = model.generate("the ", 200, seed=1)
+    assert len(first) == 200 and set(first) <= set(model.vocabulary)
+    assert model.generate("the ", 200, seed=1) == first
+    assert model.generate("the ", 200, seed=2) != first
+    # a low temperature approaches the most likely character at every step
+    greedy = ""
+    for _ in range(30):
+        greedy += model.vocabulary[int(np.argmax(model.distribution("the " + greedy)))]
+    assert model.generate("the ", 30, temperature=0.01, seed=3) == greedy
+    # at temperature 1 a draw follows the model's own distribution: 2,000 one-character draws after "e c"
+    p = model.distribution("e c")
+    drawn = [model.generate("the c", 1, seed=s)[0] for s in range(2000)]
+    observed = np.array([drawn.count(c) for c in model.vocabulary]) / len(drawn)
+    np.testing.assert_allclose(observed, p, atol=0.03)
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        model.generate("the", 5, temperature=0)
+
+
+def test_distinct_n_and_repeated_share():
+    from course_lib.ngram import distinct_n, repeated_share
+
+    assert distinct_n("abcdef", 2) == 1.0 and repeated_share("abcdef", 2) == 0.0
+    loop = "ab" * 10                                  # 19 bigrams, 2 different, 17 seen before
+    assert distinct_n(loop, 2) == pytest.approx(2 / 19)
+    assert repeated_share(loop, 2) == pytest.approx(17 / 19)
+    words = "the film was good and the film was long".split()
+    assert distinct_n(words, 2) == pytest.approx(6 / 8)   # ("the", "film") and ("film", "was") come twice
+    assert repeated_share(words, 3) == pytest.approx(1 / 7)
+    with pytest.raises(ValueError, match="at least n = 4 tokens"):
+        distinct_n("abc", 4)
+    with pytest.raises(ValueError, match="n must be an int >= 1"):
+        repeated_share("abc", 0)
