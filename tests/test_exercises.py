@@ -489,3 +489,62 @@ def test_states_reads_a_claim_about_its_subject_unless_negated():
     assert states("antonyms aren't less similar: they share contexts", phrases, about) is None
     assert states("antonyms are close; unrelated words are far apart", phrases, about) is None  # another clause
     assert states("synonyms are less similar", phrases, about) is None                          # another subject
+
+
+# ----------------------------------------------------------------------------------- chapter 12, right answers
+def _layer_block(d_model, num_heads):
+    """A causal block written as a Layer subclass inside a functional model (GELU, `+` for the residuals)."""
+    import keras
+    from keras import layers
+
+    class Block(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.norm_1, self.norm_2 = layers.LayerNormalization(), layers.LayerNormalization()
+            self.attention = layers.MultiHeadAttention(num_heads, d_model // num_heads)
+            self.hidden, self.back = layers.Dense(4 * d_model, activation="gelu"), layers.Dense(d_model)
+
+        def call(self, x):
+            h = self.norm_1(x)
+            x = x + self.attention(query=h, value=h, key=h, use_causal_mask=True)
+            return x + self.back(self.hidden(self.norm_2(x)))
+
+    inputs = keras.Input(shape=(None, d_model))
+    return keras.Model(inputs, Block()(inputs))
+
+
+def _hub_block(normalize_first):
+    def causal_block(d_model, num_heads):
+        import keras
+        import keras_hub
+
+        inputs = keras.Input(shape=(None, d_model))
+        block = keras_hub.layers.TransformerDecoder(4 * d_model, num_heads, normalize_first=normalize_first)
+        return keras.Model(inputs, block(inputs))
+
+    return causal_block
+
+
+def test_chapter_12s_causal_block_accepts_blocks_written_other_ways_and_refuses_post_norm():
+    problem = chapter("12").q2
+    assert problem.evaluate(_layer_block).status == CORRECT
+    assert problem.evaluate(_hub_block(normalize_first=True)).status == CORRECT
+    outcome = problem.evaluate(_hub_block(normalize_first=False))          # keras-hub's default: post-norm
+    assert outcome.status == INCORRECT and "normalize_first=True" in outcome.message, outcome.message
+
+
+@pytest.mark.parametrize("conclusion, distinct, repetition", [
+    ("Higher temperature gives more varied text and fewer repeats", "up", "down"),
+    ("Repetition drops as T goes up while distinct-2 climbs", "up", "down"),
+    ("Lower temperature means lower distinct-2 and higher repetition", "up", "down"),
+    ("Distinct-2 is lowest at T=0.5 and highest at T=1.5; repetition is the opposite", "up", "down"),
+    ("The hotter the sampling, the higher distinct-2 and the lower the repetition", "up", "down"),
+    ("as the temperature falls, distinct-2 rises and repetition falls", "down", "up"),
+    ("distinct-2 does not rise and repetition does not fall", "down", "up"),
+    ("distinct-2 rises with temperature but repetition stays the same", "up", "same"),
+    ("Higher temperatures make the text more varied", "up", None),
+])
+def test_chapter_12s_conclusion_reader(conclusion, distinct, repetition):
+    from course_lib.exercises.ch12 import read_directions
+
+    assert read_directions(conclusion) == {"distinct-2": distinct, "repetition": repetition}

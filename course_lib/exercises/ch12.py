@@ -61,6 +61,16 @@ def _sampler(temperature_of=lambda z, t: z / t, filter_first=False, inclusive=Fa
     return next_token_probs
 
 
+def _cumsum_reaches(logits, temperature, top_p):
+    """Keeps tokens up to the first whose cumulative sum reaches top_p: never reached at top_p = 1.0 by rounding."""
+    probs = _softmax(np.asarray(logits, dtype=np.float64) / temperature)
+    order = np.argsort(-probs)
+    keep = order[:np.argmax(np.cumsum(probs[order]) >= top_p) + 1]
+    kept = np.zeros_like(probs)
+    kept[keep] = probs[keep]
+    return kept / kept.sum()
+
+
 def _filtered_logits(logits, temperature, top_p):
     z = np.asarray(logits, dtype=np.float64) / temperature
     return np.where(_nucleus(_softmax(z), top_p) > 0, z, -np.inf)
@@ -100,6 +110,7 @@ def next_token_probs(logits, temperature, top_p):
         (_sampler(use_top_p=False), "every token"),
         (_sampler(in_place=True), "changed its input"),
         (_filtered_logits, "probabilities"),
+        (_cumsum_reaches, "rounding error"),
     )
 
     def check_answer(self, answer):
@@ -110,6 +121,10 @@ def next_token_probs(logits, temperature, top_p):
                 result = asserts.call_with(answer, given, temperature, top_p, names=("logits",))
                 got = asserts.array(result, what, shape=logits.shape)
                 got = np.asarray(got, dtype=np.float64)
+                if np.all(np.isnan(got)):
+                    raise Incorrect(f"{what} returned only NaN: nothing was kept, and 0 / 0 is NaN. The nucleus "
+                                    "always keeps the most likely token, and then every token while the ones before "
+                                    "it (most likely first) sum to less than top_p")
                 if not np.all(np.isfinite(got)) or np.any(got < 0):
                     raise Incorrect(f"{what} returned {np.round(got, 3)}: return probabilities (non-negative, "
                                     "summing to 1) to sample from, not logits")
@@ -126,7 +141,8 @@ def next_token_probs(logits, temperature, top_p):
     @staticmethod
     def _diagnose(answer, got, logits, temperature, top_p, what):
         probs = _softmax(np.asarray(logits, dtype=np.float64) / temperature)
-        probe = np.asarray(asserts.call_with(answer, _LOGITS[0].copy(), 1.0, 0.3), dtype=np.float64)
+        with np.errstate(all="ignore"):       # an answer that keeps no token divides 0 by 0 here
+            probe = np.asarray(asserts.call_with(answer, _LOGITS[0].copy(), 1.0, 0.3), dtype=np.float64)
         least = _nucleus(_softmax(_LOGITS[0]), 0.3, ascending=True)
         if probe.shape == least.shape and np.allclose(probe, least / least.sum(), atol=1e-6):
             raise Incorrect("next_token_probs(logits, temperature=1.0, top_p=0.3) kept the least likely tokens and "
@@ -144,13 +160,22 @@ def next_token_probs(logits, temperature, top_p):
                             f"expected {np.round(_reference_probs(logits, temperature, top_p), 3)}. The kept "
                             "tokens keep their proportions after the temperature's softmax, renormalised")
         untempered = _nucleus(_softmax(logits), top_p) > 0
-        if np.array_equal(kept, untempered):
+        at_one = np.asarray(asserts.call_with(answer, np.array(logits), 1.0, top_p), dtype=np.float64)
+        right_at_one = at_one.shape == got.shape and np.allclose(at_one, _reference_probs(logits, 1.0, top_p),
+                                                                 atol=1e-6)
+        if temperature != 1 and right_at_one and np.array_equal(kept, untempered):
             raise Incorrect(f"{what} keeps tokens {np.flatnonzero(kept).tolist()}, the nucleus of the distribution "
                             f"before the temperature; choose it after the temperature (keep "
                             f"{np.flatnonzero(expected_kept).tolist()}), as keras-hub's TopPSampler does")
         mass = probs[kept].sum()
+        if top_p == 1.0 and not kept.all():
+            raise Incorrect(f"{what} keeps {int(kept.sum())} of {len(got)} tokens; with top_p = 1.0 every token "
+                            "stays. A cumulative sum of probabilities ends a rounding error below 1, so a test "
+                            "such as cumsum >= top_p may never be true: compare the mass of the tokens BEFORE each "
+                            "one with < top_p")
         if kept.sum() < expected_kept.sum() and set(np.flatnonzero(kept)) <= set(np.flatnonzero(expected_kept)):
-            raise Incorrect(f"{what} keeps {int(kept.sum())} tokens whose probabilities sum to {mass:.3f}, less "
+            raise Incorrect(f"{what} keeps {int(kept.sum())} token{'s' if kept.sum() != 1 else ''} whose "
+                            f"probabilities sum to {mass:.3f}, less "
                             f"than top_p = {top_p}: the nucleus is the smallest set of most likely tokens that "
                             "reaches top_p, so it includes the token that crosses it")
         if probs[kept].max(initial=0) < probs.max():
@@ -174,25 +199,33 @@ def _block_parameters(d_model: int) -> int:
     return attention + norms + feed_forward
 
 
-def _block(causal=True, attention=True, width=4, mask=None, pool=False, norms=True):
+def _block(causal=True, attention=True, width=4, mask=None, pool=False, norms=True, post=False, residual=True):
     def causal_block(d_model, num_heads):
         import keras
         from keras import layers
 
+        def add(x, h):
+            if not residual:
+                return h
+            x = layers.Add()([x, h])
+            return layers.LayerNormalization(epsilon=1e-5)(x) if post else x
+
         inputs = keras.Input(shape=(None, d_model))
         x = inputs
         if attention:
-            h = layers.LayerNormalization(epsilon=1e-5)(x) if norms else x
+            h = layers.LayerNormalization(epsilon=1e-5)(x) if norms and not post else x
             mha = layers.MultiHeadAttention(num_heads, d_model // num_heads)
             if mask == "self":
                 eye = layers.Lambda(lambda t: keras.ops.eye(keras.ops.shape(t)[1], dtype="bool")[None])(h)
                 h = mha(h, h, attention_mask=eye)
+            elif mask == "fixed":
+                h = mha(h, h, attention_mask=np.tril(np.ones((1, BLOCK_TIME, BLOCK_TIME), dtype=bool)))
             else:
                 h = mha(h, h, use_causal_mask=causal)
-            x = layers.Add()([x, h])
-        h = layers.LayerNormalization(epsilon=1e-5)(x) if norms else x
+            x = add(x, h)
+        h = layers.LayerNormalization(epsilon=1e-5)(x) if norms and not post else x
         h = layers.Dense(width * d_model, activation="relu")(h)
-        x = layers.Add()([x, layers.Dense(d_model)(h)])
+        x = add(x, layers.Dense(d_model)(h))
         if pool:
             x = layers.GlobalAveragePooling1D()(x)
         return keras.Model(inputs, x)
@@ -207,6 +240,26 @@ def _copy_task():
     x = rng.integers(0, COPY_VOCAB, size=(COPY_SEQUENCES, COPY_TIME)).astype("int32")
     y = np.concatenate([x[:, :1], x[:, :-1]], axis=1)
     return read_only((x, y))
+
+
+def _all_layers(model) -> list:
+    """Every layer inside ``model``, nested models and layers written as classes included."""
+    return list(model._flatten_layers(include_self=False, recursive=True))
+
+
+def _first_lines(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    useful = [line for line in lines if "Incompatible shapes" in line or "must be" in line]
+    return "; ".join(dict.fromkeys(lines[:1] + useful[:1]))
+
+
+def _zero_branches(model, x) -> np.ndarray:
+    """The block's output on ``x`` with every weight but the layer normalisations' set to zero."""
+    norms = {id(w) for layer in _all_layers(model) if "Normalization" in type(layer).__name__ for w in layer.weights}
+    for weight in model.weights:
+        if id(weight) not in norms:
+            weight.assign(np.zeros(weight.shape, dtype=weight.dtype))
+    return np.asarray(model(x, training=False))
 
 
 def _copy_accuracy(block_model) -> float:
@@ -262,6 +315,9 @@ def causal_block(d_model, num_heads):
         (_block(pool=True), "shape"),
         (_block(mask="self"), "previous token"),
         (_block(norms=False), "LayerNormalization"),
+        (_block(post=True), "not the sum after it"),
+        (_block(residual=False), "no residual connections"),
+        (_block(mask="fixed"), "fails on 7"),
     )
 
     def check_answer(self, answer):
@@ -270,7 +326,15 @@ def causal_block(d_model, num_heads):
         rng = np.random.default_rng(0)
         x = rng.normal(size=(2, BLOCK_TIME, D_MODEL)).astype("float32")
         before = keras_checks.output_shape(model, x, (2, BLOCK_TIME, D_MODEL), "the block's output")
-        kinds = {type(layer).__name__ for layer in keras_checks.layers_of(model)}
+        try:
+            shorter = np.asarray(model(x[:, :7], training=False))
+        except Exception as error:  # noqa: BLE001 - the learner's block fails on another length: say so
+            raise Incorrect(f"the block works on {BLOCK_TIME} positions but fails on 7 ({_first_lines(error)}): it "
+                            "must take any length. Let MultiHeadAttention build the mask from the input "
+                            "(use_causal_mask=True) rather than a mask of fixed size") from None
+        if shorter.shape != (2, 7, D_MODEL):
+            raise Incorrect(f"on 7 positions the block returns shape {shorter.shape}, expected (2, 7, {D_MODEL})")
+        kinds = {type(layer).__name__ for layer in _all_layers(model)}
         if not any("Attention" in kind or "TransformerDecoder" in kind for kind in kinds):
             raise Incorrect(f"the block has no attention layer (its layers: {sorted(kinds)}): without one, a "
                             "position cannot read any other. Add MultiHeadAttention before the feed-forward part")
@@ -294,6 +358,18 @@ def causal_block(d_model, num_heads):
             raise Incorrect(f"the block sees the future: changing only positions {CUT}-{BLOCK_TIME - 1} changed the "
                             f"output at position {first} (by up to {moved.max():.2g}). In training the next token "
                             "would be in view; MultiHeadAttention takes use_causal_mask=True")
+        probe = keras_checks.built_model(answer, D_MODEL, HEADS)
+        zeroed = _zero_branches(probe, x)
+        if not np.allclose(zeroed, x, atol=1e-5):
+            if np.allclose(zeroed, 0, atol=1e-5):
+                raise Incorrect("with the weights of its attention and feed-forward layers set to zero, the block "
+                                "returns zeros: nothing of its input gets through, so it has no residual "
+                                "connections. Add each branch's output to what came into it (layers.Add)")
+            raise Incorrect("with the weights of its attention and feed-forward layers set to zero, a pre-norm block "
+                            "returns its input unchanged (each branch adds zero to it); yours changes it. Normalise "
+                            "the input of each branch (LayerNormalization before the attention and before the "
+                            "feed-forward network), not the sum after it, and add each branch to its input (with "
+                            "keras-hub's TransformerDecoder: normalize_first=True)")
         accuracy = _copy_accuracy(model)
         if accuracy < 0.9:
             raise Incorrect(f"a tiny language model around your block (embeddings, the block, a Dense layer) learned "
@@ -321,6 +397,12 @@ PAIRS_CONTEXT = 16
 @functools.cache
 def _random_ids() -> np.ndarray:
     return read_only(np.random.default_rng(0).integers(0, 500, size=2000))
+
+
+def _last_repeated(token_ids, context):
+    """Targets x[:, 1:] with the window's last token repeated at the end."""
+    x, _ = _pairs()(token_ids, context)
+    return x, np.concatenate([x[:, 1:], x[:, -1:]], axis=1)
 
 
 def _pairs(shift=1, stride=None, roll=False, short=False):
@@ -376,8 +458,9 @@ class DebugTargets(Problem):
     expects = ("a function training_pairs(token_ids, context) that returns (x, y): two int arrays of shape "
                "(windows, context)")
     hints = (
-        "Run the check on the listing as it is. A training loss near zero on English text means the answer was in "
-        "the input. What must the model predict at position t of a window, and where is that token in ids?",
+        "Run the check on the listing as it is. A training loss far below the 5-gram's 2 bits a character on "
+        "English text means the answer was in the input. What must the model predict at position t of a window, "
+        "and where is that token in ids?",
         "Compare y[0] with x[0] position by position, and with ids[1:17]: at each position the target is the "
         "token that follows the input's token in the text. Mind the last window: it needs one more token after it.",
     )
@@ -392,12 +475,14 @@ def training_pairs(token_ids, context):
     return x, y
 """
     wrong_answers = (
-        (lambda ids, context: define(_BROKEN_PAIRS, "training_pairs", {"np": np})(ids, context), "nats"),
+        (lambda ids, context: define(_BROKEN_PAIRS, "training_pairs", {"np": np})(ids, context), "bits a character"),
         (_pairs(shift=2), "two tokens"),
         (_pairs(shift=-1), "before"),
         (_pairs(roll=True), "wraps"),
         (_pairs(short=True), "shape"),
         (lambda ids, context: _pairs()(ids, context + 1), "(windows, 16)"),
+        (_last_repeated, "follows the window in the text"),
+        (lambda ids, context: tuple(part.astype("float32") for part in _pairs()(ids, context)), "integers"),
     )
 
     def check_answer(self, answer):
@@ -409,12 +494,14 @@ def training_pairs(token_ids, context):
         y = asserts.array(y, "y")
         if x.ndim != 2 or x.shape[1] != PAIRS_CONTEXT:
             raise Incorrect(f"x should have shape (windows, {PAIRS_CONTEXT}), got {x.shape}")
+        if not (np.issubdtype(x.dtype, np.integer) and np.issubdtype(y.dtype, np.integer)):
+            raise Incorrect(f"x and y should hold token ids, integers; got dtypes {x.dtype} and {y.dtype}")
         if y.shape != x.shape:
             raise Incorrect(f"y should have the shape of x, {x.shape}: one target for every input position; got "
                             f"{y.shape}")
         if len(x) < len(ids) // PAIRS_CONTEXT - 2:
-            raise Incorrect(f"{len(x)} windows from {len(ids)} tokens: cover the text (at least "
-                            f"{len(ids) // PAIRS_CONTEXT - 2} windows of {PAIRS_CONTEXT})")
+            raise Incorrect(f"{len(x)} window{'s' if len(x) != 1 else ''} from {len(ids)} tokens: cover the text "
+                            f"(at least {len(ids) // PAIRS_CONTEXT - 2} windows of {PAIRS_CONTEXT})")
         starts = {tuple(ids[s:s + PAIRS_CONTEXT]): s for s in range(len(ids) - PAIRS_CONTEXT + 1)}
         for row, (inputs, targets) in enumerate(zip(x, y, strict=True)):
             start = starts.get(tuple(inputs.tolist()))
@@ -428,11 +515,13 @@ def training_pairs(token_ids, context):
                 continue
             if np.array_equal(targets, inputs):
                 broken, fixed, continuation = _unshifted_symptom()
+                shown = f"{len(continuation)} spaces" if not continuation.strip() else repr(continuation)
                 raise Incorrect(f"trained on pairs made this way, a small character model's training loss fell to "
-                                f"{broken:.1f} nats a character in 150 steps (the same model on pairs built "
-                                f"correctly: {fixed:.1f}), and it then continues 'The acting was ' with "
-                                f"{continuation!r}. A loss that low on English text means the answer is in the "
-                                "input. Compare y with x: what should the target at each position be?")
+                                f"{broken / np.log(2):.1f} bits a character in 150 steps (the same model on pairs "
+                                f"built correctly: {fixed / np.log(2):.1f} bits; the 5-gram of section 2: about 2), "
+                                f"and it then continues 'The acting was ' with {shown}. A loss that low on "
+                                "English text means the answer is in the input. Compare y with x: what should "
+                                "the target at each position be?")
             two_on = ids[start + 2:start + 2 + PAIRS_CONTEXT]
             if len(two_on) == PAIRS_CONTEXT and np.array_equal(targets, two_on):
                 raise Incorrect(f"row {row}: each target is two tokens after its input; the model predicts the "
@@ -441,9 +530,10 @@ def training_pairs(token_ids, context):
                 raise Incorrect(f"row {row}: each target is the token before its input, which the model has already "
                                 "read; the target is the token after it")
             if np.array_equal(targets[:-1], following[:-1]):
+                wrapped = " (np.roll wraps around)" if targets[-1] == inputs[0] else ""
                 raise Incorrect(f"row {row}: every target is right but the last, {targets[-1]} instead of "
-                                f"{following[-1]}: the last target is the token after the window in the text, "
-                                "not the window's first token again (np.roll wraps around)")
+                                f"{following[-1]}: the last target is the token that follows the window in the "
+                                f"text{wrapped}")
             raise Incorrect(f"row {row}: the targets {targets[:6].tolist()}... should be the tokens that follow the "
                             f"inputs in the text, {following[:6].tolist()}...")
         return (f"{len(x)} windows, each target one token on: a model trained on them cannot copy its answer, and "
@@ -478,24 +568,68 @@ def _diversity() -> dict:
     return found
 
 
-_RISES = ("rises", "rise", "increases", "increase", "grows", "goes up", "higher", "more diverse", "more varied")
-_FALLS = ("falls", "fall", "decreases", "decrease", "drops", "goes down", "lower", "less repetit", "fewer repeat",
-          "repeats less", "less often")
+_UP = r"rises?|rising|increas\w*|grows?|growing|goes up|go up|climbs?|climbing|higher|highest|more|up"
+_DOWN = (r"falls?|falling|decreas\w*|drops?|dropping|goes down|go down|declines?|declining|shrinks?|lower|lowest|"
+         r"less|fewer|down")
+_SAME = r"stays? the same|the same|unchanged|constant|flat|does not change|do not change"
+_DIRECTION = re.compile(rf"\b(?P<same>{_SAME})\b|\b(?P<up>{_UP})\b|\b(?P<down>{_DOWN})\b")
+_NEGATION = re.compile(r"\b(not|no|never|hardly)\s+(\w+\s+)?$")
+_TEMPERATURE = r"(temperatures?|temp|t)"
+_TEMPERATURE_DOWN = re.compile(rf"\b(lower(ing)?|decreas\w*|reduc\w*|smaller|colder|cooler)\s+(the\s+)?"
+                               rf"{_TEMPERATURE}\b|"
+                               rf"\b{_TEMPERATURE}\s+(falls|drops|decreases|goes down|is lowered|is lower)\b")
+_TEMPERATURE_ANY = re.compile(rf"\b((higher|raising|raised|increasing|rising|larger|hotter|lower(ing)?|decreas\w*|"
+                              rf"reduc\w*|smaller|colder|cooler)\s+)?(the\s+)?{_TEMPERATURE}\b(\s+(rises|increases|"
+                              rf"grows|goes up|is raised|is higher|falls|drops|decreases|goes down|is lowered|"
+                              rf"is lower))?")
+_AT_EXTREME = re.compile(r"\b(?P<which>highest|lowest|most|least|largest|smallest)\s+(at|for|with)\s+(the\s+)?"
+                         r"(t\s*=\s*|temperature\s*=?\s*)?(?P<where>0\.5|1\.5|low\w*|high\w*|small\w*|large\w*)"
+                         r"(\s+temperatures?)?")
 
 
-_TEMPERATURE_PHRASE = re.compile(r"(\b\w+\s+)?(the\s+)?temperatures?(\s+(rises|rise|increases|increase|grows|goes up|"
-                                 r"is raised|is higher|is lower|falls|drops))?", re.I)
+def _extreme(match) -> str:
+    top = match.group("which") in ("highest", "most", "largest")
+    hot = match.group("where").startswith(("1.5", "high", "large"))
+    return " rises " if top == hot else " falls "
 
 
-def _direction(conclusion: str, about) -> str | None:
-    """The direction (a phrase of _RISES or _FALLS) the conclusion gives for ``about``, the temperature's own
-    direction left out ("as the temperature rises", "higher temperatures")."""
-    text = _TEMPERATURE_PHRASE.sub(" ", conclusion)
-    for part in re.split(r"\band\b", text):
-        said = asserts.states(part, _RISES + _FALLS, about)
-        if said is not None:
-            return said
-    return None
+_MEASURES = {"distinct-2": ("distinct", "divers", "varied", "variety", "varie"),
+             "repetition": ("repeat", "repetit", "loop")}
+
+
+def read_directions(conclusion: str) -> dict:
+    """Which way the conclusion says each measure goes as the temperature rises: ``{"distinct-2": "up" | "down" |
+    "same" | None, "repetition": ...}``. A conclusion phrased with a falling temperature ("lower temperatures give
+    ...") is read in reverse; a negated direction ("does not rise") as the other one."""
+    text = " ".join(conclusion.lower().replace("n't", " not").split())
+    text = _AT_EXTREME.sub(_extreme, text)          # "highest at t = 1.5" reads as "rises"
+    reverse = bool(_TEMPERATURE_DOWN.search(text)) and not re.search(r"\b(higher|raising|hotter)\s+(the\s+)?"
+                                                                    rf"{_TEMPERATURE}\b", text)
+    text = _TEMPERATURE_ANY.sub(" ", text)
+    clauses = re.split(r"[,;:.!?]|\band\b|\bbut\b|\bwhile\b|\bwhereas\b|\bas\b", text)
+    said = {}
+    for measure, words in _MEASURES.items():
+        for clause in clauses:
+            at = min((clause.find(w) for w in words if w in clause), default=-1)
+            if at < 0:
+                continue
+            matches = list(_DIRECTION.finditer(clause))
+            if not matches:
+                continue
+            after = [m for m in matches if m.start() > at]
+            match = after[0] if after else matches[-1]
+            direction = match.lastgroup
+            if direction != "same" and _NEGATION.search(clause[:match.start()]):
+                direction = "down" if direction == "up" else "up"
+            if reverse and direction != "same":
+                direction = "down" if direction == "up" else "up"
+            said[measure] = direction
+            break
+        if "opposite" in text and measure not in said and said:
+            other = next(iter(said.values()))
+            said[measure] = {"up": "down", "down": "up"}.get(other, other)
+        said.setdefault(measure, None)
+    return said
 
 
 def _report(values, conclusion):
@@ -519,9 +653,9 @@ class TemperatureDiversity(Problem):
 from course_lib.data import load_imdb
 from course_lib.ngram import KneserNeyLM, distinct_n, repeated_share, to_alphabet
 
-(train_reviews, _), _, _ = load_imdb()                    # section 2's text: its first 200,000 characters
-train_text = "\\n".join(to_alphabet(review) for review in train_reviews[:400])
-lm = KneserNeyLM(order=4).fit(train_text[:200_000])
+(reviews, _), _, _ = load_imdb()         # the chapter's train_text[:200_000], built again: the same characters
+first_reviews = "\\n".join(to_alphabet(review) for review in reviews[:400])
+lm = KneserNeyLM(order=4).fit(first_reviews[:200_000])
 temperature_report = {}
 for level, temperature in {"low": 0.5, "mid": 1.0, "high": 1.5}.items():
     sample = lm.generate("The movie ", 1000, temperature=temperature, seed=0)
@@ -546,6 +680,12 @@ temperature_report["conclusion"] = ("as the temperature rises, distinct-2 rises 
             (_report(right[:3] + [0.0, 0.0, 0.0], good), "repeated_low"),
             (_report(right[:3] + [found["rep4_low"], found["rep4_mid"], found["rep4_high"]], good), "8-character"),
             (_report(right, "higher"), "a few words"),
+            (_report(right, "as the temperature falls, distinct-2 rises and repetition falls"),
+             "reads as: distinct-2 falls"),
+            (_report(right, "higher temperatures make the text more varied"), "which way repetition goes"),
+            (_report(right, "distinct-2 rises with the temperature but repetition stays the same"), "stays the same"),
+            (_report([100 * v for v in right], good), "percentage"),
+            (_report([right[0], right[2], right[1]] + right[3:], good), "temperature 1.5"),
         )
 
     def check_answer(self, answer):
@@ -557,25 +697,30 @@ temperature_report["conclusion"] = ("as the temperature rises, distinct-2 rises 
                 what = ("distinct_n(sample.split(), 2), the share of different word pairs" if name.startswith("d")
                         else "repeated_share(sample, 8), the share of 8-character sequences seen before")
                 extra = ""
-                if name.startswith("d") and abs(report[name] - found[f"chars_{level}"]) < 0.006:
+                stat = name.split("_")[0]
+                swapped = [other for other in TEMPERATURES if other != level
+                           and abs(report[name] - found[f"{stat}_{other}"]) < 0.006]
+                if abs(report[name] / 100 - found[name]) < 0.006:
+                    extra = " (your number looks like a percentage: give the share, between 0 and 1)"
+                elif swapped:
+                    extra = (f" (your number is the one at temperature {TEMPERATURES[swapped[0]]}: check which "
+                             "temperature each key holds)")
+                elif name.startswith("d") and abs(report[name] - found[f"chars_{level}"]) < 0.006:
                     extra = " (your number is distinct-2 of characters: split the sample into words first)"
                 raise Incorrect(f"{name!r} is {report[name]:.4f}; with the statement's recipe (order 4 on the first "
                                 f"200,000 training characters, prompt {PROMPT!r}, {LENGTH} characters at temperature "
                                 f"{TEMPERATURES[level]}, seed 0) it is {what}{extra}")
-        rises = found["distinct_high"] > found["distinct_low"]
-        falls = found["repeated_high"] < found["repeated_low"]
-        conclusion = report["conclusion"]
-        distinct_said = _direction(conclusion, ("distinct", "divers", "varied", "variety"))
-        repeat_said = _direction(conclusion, ("repeat", "repetit", "loop"))
-        if distinct_said is None and repeat_said is None:
-            raise Incorrect("the numbers are right; say in the conclusion which way distinct-2 and repetition go "
-                            "as the temperature rises")
-        if distinct_said is not None and (distinct_said in _RISES) != rises:
-            raise Incorrect(f"the conclusion says distinct-2 {distinct_said} with the temperature, but your numbers "
-                            f"go from {found['distinct_low']:.2f} to {found['distinct_high']:.2f}")
-        if repeat_said is not None and (repeat_said in _RISES) == falls:
-            raise Incorrect(f"the conclusion says repetition {repeat_said} with the temperature, but your numbers go "
-                            f"from {found['repeated_low']:.2f} to {found['repeated_high']:.2f}")
+        actual = {"distinct-2": ("distinct_low", "distinct_high"), "repetition": ("repeated_low", "repeated_high")}
+        said = read_directions(report["conclusion"])
+        for measure, (low, high) in actual.items():
+            goes = "up" if found[high] > found[low] + 0.01 else "down" if found[high] < found[low] - 0.01 else "same"
+            numbers = f"your numbers go from {found[low]:.2f} at temperature 0.5 to {found[high]:.2f} at 1.5"
+            if said[measure] is None:
+                raise Incorrect(f"the numbers are right; say in the conclusion which way {measure} goes as the "
+                                f"temperature rises (and the same for the other measure): {numbers}")
+            if said[measure] != goes:
+                claim = {"up": "rises", "down": "falls", "same": "stays the same"}[said[measure]]
+                raise Incorrect(f"the conclusion reads as: {measure} {claim} as the temperature rises; but {numbers}")
         return (f"from temperature 0.5 to 1.5, distinct-2 goes {found['distinct_low']:.2f} -> "
                 f"{found['distinct_high']:.2f} and repeated 8-character sequences {found['repeated_low']:.2f} -> "
                 f"{found['repeated_high']:.2f}: the temperature trades the loops of a sharp distribution for the "
