@@ -10,6 +10,7 @@ import numpy as np
 
 from course_lib.exercises import asserts, keras_checks
 from course_lib.exercises.core import Incorrect, Problem, define, read_only
+from course_lib.reference import softmax, top_p_filter
 
 # ------------------------------------------------------------------------------------- q1 a sampler by hand
 
@@ -22,12 +23,12 @@ _SETTINGS = ((1.0, 0.9), (0.5, 0.8), (2.0, 0.6), (1.0, 1.0), (0.7, 0.3))
 
 
 def _softmax(z):
-    z = np.asarray(z, dtype=np.float64)
-    e = np.exp(z - z.max())
-    return e / e.sum()
+    return softmax(np.asarray(z, dtype=np.float64))
 
 
 def _nucleus(probs, p, inclusive=False, ascending=False):
+    """The wrong answers' top-p filters, unnormalised: the tokens before the one crossing ``p`` only
+    (``inclusive``), or the least likely first (``ascending``)."""
     order = np.argsort(probs if ascending else -probs, kind="stable")
     cumulative = np.cumsum(probs[order])
     keep_sorted = cumulative <= p if inclusive else cumulative - probs[order] < p
@@ -37,8 +38,7 @@ def _nucleus(probs, p, inclusive=False, ascending=False):
 
 
 def _reference_probs(logits, temperature, top_p):
-    kept = _nucleus(_softmax(np.asarray(logits, dtype=np.float64) / temperature), top_p)
-    return kept / kept.sum()
+    return top_p_filter(_softmax(np.asarray(logits, dtype=np.float64) / temperature), top_p)
 
 
 def _sampler(temperature_of=lambda z, t: z / t, filter_first=False, inclusive=False, ascending=False,
@@ -476,7 +476,8 @@ def training_pairs(token_ids, context):
     return x, y
 """
     wrong_answers = (
-        (lambda ids, context: define(_BROKEN_PAIRS, "training_pairs", {"np": np})(ids, context), "a character in 150 steps"),
+        (lambda ids, context: define(_BROKEN_PAIRS, "training_pairs", {"np": np})(ids, context),
+         "a character in 150 steps"),
         (_pairs(shift=2), "two tokens"),
         (_pairs(shift=-1), "before"),
         (_pairs(roll=True), "wraps"),
