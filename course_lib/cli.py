@@ -368,6 +368,32 @@ def reset_progress(number: str, assume_yes: bool) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------------------------- book
+def book(output: str | None, open_browser: bool) -> int:
+    """Build the book (``course_lib.book``) and say where it is."""
+    import time
+
+    from course_lib import book as course_book
+
+    started = time.perf_counter()
+    try:
+        built = course_book.build(Path(output) if output else course_book.BOOK_DIR)
+    except course_book.BookError as error:
+        print(f"course book: {error}", file=sys.stderr)
+        return 1
+    seconds = time.perf_counter() - started
+    print(f"Built the book ({len(built.pages)} pages: the README, {len(built.pages) - 2} chapters, the sources) "
+          f"in {seconds:.0f} s, without warnings.")
+    print(f"Open {built.index} in a web browser (or `course book --open`).")
+    print(f"To publish it, copy the folder {built.index.parent} to any static web host.")
+    if open_browser:
+        import webbrowser
+
+        if not webbrowser.open(built.index.as_uri()):
+            print("No web browser found here: open the file above yourself.")
+    return 0
+
+
 # --------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="course", description="The deep-learning course's command.")
@@ -395,6 +421,9 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--port", type=int, default=8501, help="default 8501, TensorFlow Serving's REST port")
     serve_parser.add_argument("--host", default="127.0.0.1",
                               help="default 127.0.0.1 (this machine only); 0.0.0.0 accepts other machines")
+    book_parser = commands.add_parser("book", help="build the course as a website from the committed chapters")
+    book_parser.add_argument("--open", action="store_true", help="open the book in a web browser when built")
+    book_parser.add_argument("--output", metavar="DIR", help="the book's folder (default: book/ in the course)")
     run_parser = commands.add_parser("run", help="(maintainers) execute chapters and write clean outputs back")
     run_parser.add_argument("chapters", nargs="+", help="notebook paths or chapter numbers (01)")
     run_parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
@@ -413,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
             from course_lib import serving
 
             return serving.main(args.path, args.name, args.host, args.port)
+        if args.command == "book":
+            return book(args.output, args.open)
         if args.command == "run":
             return run(args.chapters, args.timeout)
         if args.command == "start":
