@@ -14,12 +14,16 @@ The book's folder (``book/`` in the checkout by default, ignored by git) holds::
       source/         the copies the book is built from
       html/           the website: open html/index.html, or publish the folder on any static host
       .doctrees/, jupyter_execute/   Sphinx's and MyST-NB's working files, made again each time
+
+A build writes the new website into ``html.new/`` and replaces ``html/`` with it only when it finished without a
+warning, so a failed build leaves the last good book in place.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 import shutil
 from dataclasses import dataclass
@@ -42,12 +46,36 @@ CSS = f""":root {{
   --pst-font-family-monospace: SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono",
     "Noto Sans Mono CJK SC", {CJK_FONTS}, monospace;
 }}
-/* Wide tables and long output lines scroll inside the page instead of widening it (phones). */
-.bd-article table {{ display: block; overflow-x: auto; max-width: 100%; }}
-.bd-article .cell_output pre, .bd-article .highlight pre {{ overflow-x: auto; }}
+/* The theme's header holds a second search box and a hidden menu button; the book's own bar has both. */
+header.bd-header {{ display: none; }}
+/* Code and printed tables: a smaller font fits about 95 characters in the column at 1280 px; wider lines
+   scroll inside their block (keeping the columns of printed tables aligned) instead of widening the page. */
+.bd-article div.highlight pre, .bd-article .cell_output pre {{ font-size: 0.78rem; overflow-x: auto; }}
+/* Wide tables scroll inside the page; narrow ones stay as wide as their content. */
+.bd-article table {{ display: block; overflow-x: auto; width: max-content; max-width: 100%; }}
 .bd-article img {{ max-width: 100%; height: auto; }}
+.bd-article .cell_output img {{ cursor: zoom-in; }}
 /* Long identifiers in the text break rather than push the page sideways. */
 .bd-article code.literal, .bd-article code.literal span.pre {{ white-space: pre-wrap; overflow-wrap: anywhere; }}
+/* The theme styles math for MathJax 3; MathJax 2 draws inline math on the text line and wide formulas scroll. */
+.bd-article span.math {{ display: inline; overflow: visible; }}
+.bd-article div.math {{ overflow-x: auto; overflow-y: hidden; }}
+"""
+
+# pydata-sphinx-theme 0.17 wires only the first button of each kind on a page, a hidden one, while
+# sphinx-book-theme shows its own: clicks on the visible ones are passed on (the phone menu and the page's
+# contents). A plot opens at full size when clicked, for reading its labels on a phone.
+JS = """document.addEventListener("DOMContentLoaded", () => {
+  for (const kind of ["primary-toggle", "secondary-toggle"]) {
+    const [wired, ...others] = document.querySelectorAll("." + kind);
+    for (const button of others) {
+      button.addEventListener("click", (event) => { event.preventDefault(); wired.click(); });
+    }
+  }
+  for (const image of document.querySelectorAll(".cell_output img")) {
+    image.addEventListener("click", () => { window.location.href = image.src; });
+  }
+});
 """
 
 
@@ -77,14 +105,20 @@ def read_chapters(folder: Path) -> list[Path]:
         raise BookError(f"no chapter notebooks (NN_name.ipynb) in {folder}")
     for notebook in notebooks:
         try:
-            nbformat.read(notebook, as_version=4)
-        except Exception as error:  # JSON errors, nbformat's validation errors, unreadable files
-            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise BookError(
-                f"{notebook.name} is not a valid notebook ({reason}). Nothing was built. If you edited it by "
-                f"hand, fix it, or restore the committed chapter with `git checkout chapters/{notebook.name}`."
-            ) from None
+            nb = json.loads(notebook.read_text(encoding="utf-8"))
+            nbformat.validate(nbformat.reads(json.dumps(nb), as_version=4))
+        except json.JSONDecodeError as error:
+            _invalid(notebook, f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}")
+        except nbformat.ValidationError as error:
+            _invalid(notebook, f"not in the notebook format: {error.message}")
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            _invalid(notebook, str(error).splitlines()[0] if str(error) else type(error).__name__)
     return notebooks
+
+
+def _invalid(notebook: Path, reason: str):
+    raise BookError(f"{notebook.name} is not a valid notebook ({reason}). Nothing was built. If you edited it by "
+                    f"hand, fix it, or restore the committed chapter with `git checkout chapters/{notebook.name}`.")
 
 
 def _config(title: str) -> str:
@@ -155,9 +189,9 @@ def _prepare(output: Path) -> None:
         raise BookError(f"{output} is not empty and was not made by `course book`; give a new or empty folder, "
                         "so that nothing of yours is replaced")
     output.mkdir(parents=True, exist_ok=True)
-    (output / MARKER).write_text("made by `course book`; rebuilding replaces source/, html/ and .doctrees/\n",
-                                 encoding="utf-8")
-    for name in ("source", "html", ".doctrees", "jupyter_execute"):
+    (output / MARKER).write_text("made by `course book`; a rebuild replaces source/, html/, .doctrees/ and "
+                                 "jupyter_execute/\n", encoding="utf-8")
+    for name in ("source", "html.new", ".doctrees", "jupyter_execute"):
         shutil.rmtree(output / name, ignore_errors=True)
 
 
@@ -181,10 +215,19 @@ def stage(root: Path, source: Path) -> list[Path]:
     static = source / "_static"  # Jupyter Book links every .css and .js file in it into every page
     static.mkdir()
     (static / "course.css").write_text(CSS, encoding="utf-8")
+    (static / "course.js").write_text(JS, encoding="utf-8")
     return chapters
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_NOTEBOOK_LINE = re.compile(r"(\S+\.ipynb):(\d+)")
+
+
+def _where(message: str) -> str:
+    """MyST-NB numbers a notebook's lines as cell x 10000 + line, cells counted from 1: ``03_cnn.ipynb:20004``
+    is the second cell's line 4."""
+    return _NOTEBOOK_LINE.sub(lambda m: f"{m[1]}, cell {int(m[2]) // 10000} (from 1), line {int(m[2]) % 10000}",
+                              message)
 
 
 def build(output: Path = BOOK_DIR, root: Path | None = None) -> Book:
@@ -200,28 +243,36 @@ def build(output: Path = BOOK_DIR, root: Path | None = None) -> Book:
     read_chapters(root / "chapters")  # before anything is written
     _mathjax()
     _prepare(output)
-    source, html = output / "source", output / "html"
+    source, building, html = output / "source", output / "html.new", output / "html"
     stage(root, source)
 
     from jupyter_book.sphinx import build_sphinx
 
     messages = io.StringIO()
     with contextlib.redirect_stderr(messages), contextlib.redirect_stdout(io.StringIO()):
-        status = build_sphinx(source, html, path_config=source / "_config.yml", doctreedir=output / ".doctrees",
+        status = build_sphinx(source, building, path_config=source / "_config.yml",
+                              doctreedir=output / ".doctrees",
                               confoverrides={"external_toc_path": (source / "_toc.yml").as_posix(),
                                              "latex_individualpages": False},
                               noconfig=True, freshenv=True, quiet=True, warningiserror=True, keep_going=True)
-    problems = [_ANSI.sub("", line).replace(f"{source}/", "") for line in messages.getvalue().splitlines()
+    problems = [_where(_ANSI.sub("", line).replace(f"{source}/", "")) for line in messages.getvalue().splitlines()
                 if re.search(r"WARNING|ERROR|Exception|Error", _ANSI.sub("", line))]
-    if status != 0 or problems:
-        listed = "\n".join(f"  {line}" for line in problems) or f"  {status!r}"
+    pages = [building / "README.html"] + [building / "chapters" / f"{n.stem}.html"
+                                          for n in paths.chapter_notebooks(source / "chapters")]
+    pages.append(building / "SOURCES.html")
+    missing = [str(page.relative_to(building)) for page in pages if not page.is_file()]
+    if status != 0 or problems or missing:
+        shutil.rmtree(building, ignore_errors=True)
+        listed = "\n".join(f"  {line}" for line in problems) or f"  {status!r}; pages missing: {', '.join(missing)}"
+        kept = " The book built before is kept." if html.is_dir() else ""
         raise BookError(f"the book has {len(problems)} warning(s) or error(s); fix them (warnings count as "
-                        f"errors):\n{listed}")
-    pages = [html / "README.html"] + [html / "chapters" / f"{n.stem}.html" for n in paths.chapter_notebooks(
-        source / "chapters")] + [html / "SOURCES.html"]
+                        f"errors).{kept}\n{listed}")
     # MathJax loads its own parts on demand: copied beside the pages, not linked into each of them
-    shutil.copytree(_mathjax(), html / "_static" / "mathjax")
-    missing = [str(page.relative_to(html)) for page in pages if not page.is_file()]
-    if missing:
-        raise BookError(f"the build finished without these pages: {', '.join(missing)}")
+    shutil.copytree(_mathjax(), building / "_static" / "mathjax")
+    # GitHub Pages runs Jekyll on a published folder unless told not to, and Jekyll drops folders whose names
+    # start with "_" (_static, _images): this empty file keeps the site whole there
+    (building / ".nojekyll").write_text("", encoding="utf-8")
+    shutil.rmtree(html, ignore_errors=True)  # the new book replaces the old only once it is complete
+    building.rename(html)
+    pages = [html / page.relative_to(building) for page in pages]
     return Book(folder=output, index=html / "index.html", pages=pages)

@@ -384,8 +384,10 @@ def book(output: str | None, open_browser: bool) -> int:
     seconds = time.perf_counter() - started
     print(f"Built the book ({len(built.pages)} pages: the README, {len(built.pages) - 2} chapters, the sources) "
           f"in {seconds:.0f} s, without warnings.")
-    print(f"Open {built.index} in a web browser (or `course book --open`).")
-    print(f"To publish it, copy the folder {built.index.parent} to any static web host.")
+    if not open_browser:
+        again = f"course book --output {output} --open" if output else "course book --open"
+        print(f"Open {built.index} in a web browser (or build and open it with `{again}`).")
+    print(f"To publish it, copy the folder {built.index.parent} to any static web host (README: Read the course).")
     if open_browser:
         import webbrowser
 
@@ -421,9 +423,13 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--port", type=int, default=8501, help="default 8501, TensorFlow Serving's REST port")
     serve_parser.add_argument("--host", default="127.0.0.1",
                               help="default 127.0.0.1 (this machine only); 0.0.0.0 accepts other machines")
-    book_parser = commands.add_parser("book", help="build the course as a website from the committed chapters")
+    book_parser = commands.add_parser(
+        "book", help="build the course as a website from the committed chapters",
+        description="Build the course as a static website: the README, every chapter with its committed outputs "
+                    "(nothing is executed) and SOURCES.md, readable offline. The website goes into DIR/html.")
     book_parser.add_argument("--open", action="store_true", help="open the book in a web browser when built")
-    book_parser.add_argument("--output", metavar="DIR", help="the book's folder (default: book/ in the course)")
+    book_parser.add_argument("--output", metavar="DIR",
+                             help="the book's folder (default: book/ in the course); the website is DIR/html")
     run_parser = commands.add_parser("run", help="(maintainers) execute chapters and write clean outputs back")
     run_parser.add_argument("chapters", nargs="+", help="notebook paths or chapter numbers (01)")
     run_parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")

@@ -156,12 +156,15 @@ def test_nothing_is_loaded_from_the_internet_and_math_renders_from_the_books_mat
     assert '"processClass": "math|output_area"' in text and "tex2jax_ignore" in text
 
 
-def test_pages_name_cjk_fonts(built):
+def test_pages_name_cjk_fonts_and_load_the_books_own_style_and_script(built):
     css = (built["html"] / "_static" / "course.css").read_text(encoding="utf-8")
     assert "Noto Sans CJK SC" in css and "Microsoft YaHei" in css and "PingFang SC" in css
     for path, page in built["pages"].items():
         if path.name in ("README.html", "SOURCES.html") or path.parent.name == "chapters":
             assert any("course.css" in t for tag, t in page.resources if tag == "link"), path.name
+            assert any("course.js" in t for tag, t in page.resources if tag == "script"), path.name
+    script = (built["html"] / "_static" / "course.js").read_text(encoding="utf-8")
+    assert "primary-toggle" in script  # the phone menu's button (see course_lib/book.py)
 
 
 def test_no_page_shows_a_python_traceback(built):
@@ -169,6 +172,12 @@ def test_no_page_shows_a_python_traceback(built):
         text = path.read_text(encoding="utf-8")
         assert "Traceback (most recent call last)" not in text, path.name
         assert not re.search(r'class="[^"]*\btraceback\b', text), path.name
+
+
+def test_the_book_can_be_published_as_it_is_even_on_github_pages(built):
+    html = built["html"]
+    assert (html / ".nojekyll").is_file(), "without it, GitHub Pages drops _static/ and _images/"
+    assert (html / "index.html").is_file() and (html / "_images").is_dir()
 
 
 def test_the_learners_workspace_is_neither_read_nor_written(built):
@@ -210,9 +219,45 @@ def test_a_chapter_that_is_not_json_is_named_and_nothing_is_built(tmp_path, monk
 def test_a_chapter_that_is_json_but_not_a_notebook_is_named_too(tmp_path):
     root = _course_copy(tmp_path / "course")
     (root / "chapters" / "02_neural_networks.ipynb").write_text(json.dumps({"cells": "none"}), encoding="utf-8")
-    with pytest.raises(book.BookError, match=r"^02_neural_networks.ipynb is not a valid notebook"):
+    with pytest.raises(book.BookError, match=r"^02_neural_networks.ipynb is not a valid notebook \(not in the "):
+        book.build(tmp_path / "book", root=root)
+    notebook = json.loads(CHAPTERS[3].read_text(encoding="utf-8"))
+    del notebook["cells"][0]["source"]  # valid JSON, but a cell without its source
+    (root / "chapters" / CHAPTERS[3].name).write_text(json.dumps(notebook), encoding="utf-8")
+    (root / "chapters" / "02_neural_networks.ipynb").write_bytes(CHAPTERS[2].read_bytes())
+    with pytest.raises(book.BookError, match=rf"^{CHAPTERS[3].name} is not a valid notebook \(not in the "):
         book.build(tmp_path / "book", root=root)
     assert not (tmp_path / "book").exists()
+
+
+def test_a_truncated_chapter_is_located_by_line_and_column(tmp_path):
+    root = _course_copy(tmp_path / "course")
+    broken = root / "chapters" / "01_python_basics.ipynb"
+    broken.write_text('{\n "cells": [\n  {"cell_type": "markdown",\n', encoding="utf-8")
+    with pytest.raises(book.BookError, match=r"^01_python_basics.ipynb is not a valid notebook \(not JSON: .* "
+                                             r"at line 4, column 1\)"):
+        book.build(tmp_path / "book", root=root)
+
+
+def test_a_warning_stops_the_build_names_its_cell_and_keeps_the_book_built_before(tmp_path):
+    root = _course_copy(tmp_path / "course")
+    chapter = root / "chapters" / CHAPTERS[1].name
+    notebook = json.loads(chapter.read_text(encoding="utf-8"))
+    notebook["cells"][2]["source"] = ["A link to [a page that does not exist](no_such_page.md).\n"]
+    notebook["cells"][2]["cell_type"], notebook["cells"][2]["outputs"] = "markdown", None
+    notebook["cells"][2] = {k: v for k, v in notebook["cells"][2].items() if v is not None and k != "execution_count"}
+    chapter.write_text(json.dumps(notebook), encoding="utf-8")
+    output = tmp_path / "book"
+    (output / "html").mkdir(parents=True)
+    (output / book.MARKER).write_text("made by `course book`", encoding="utf-8")
+    (output / "html" / "index.html").write_text("the book built before", encoding="utf-8")
+    with pytest.raises(book.BookError) as raised:
+        book.build(output, root=root)
+    message = str(raised.value)
+    assert "warning(s) or error(s)" in message and "The book built before is kept." in message
+    assert f"{CHAPTERS[1].name}, cell 3 (from 1)" in message and "no_such_page" in message, message
+    assert (output / "html" / "index.html").read_text(encoding="utf-8") == "the book built before"
+    assert not (output / "html.new").exists()
 
 
 def test_a_folder_the_book_did_not_make_is_never_replaced(tmp_path, capsys):
