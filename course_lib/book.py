@@ -242,11 +242,14 @@ def build(output: Path = BOOK_DIR, root: Path | None = None) -> Book:
     root = Path(paths.PROJECT_ROOT if root is None else root)
     read_chapters(root / "chapters")  # before anything is written
     _mathjax()
+    try:
+        from jupyter_book.sphinx import build_sphinx
+    except ImportError:
+        raise BookError("the book is built with Jupyter Book 1.x, which is not installed here. "
+                        "Fix: python -m pip install -r requirements.txt") from None
     _prepare(output)
     source, building, html = output / "source", output / "html.new", output / "html"
     stage(root, source)
-
-    from jupyter_book.sphinx import build_sphinx
 
     messages = io.StringIO()
     with contextlib.redirect_stderr(messages), contextlib.redirect_stdout(io.StringIO()):

@@ -274,3 +274,10 @@ def test_the_book_folder_is_ignored_by_git():
     ignored = (paths.PROJECT_ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert "/book/" in ignored
     assert book.BOOK_DIR == paths.PROJECT_ROOT / "book"
+
+
+def test_without_jupyter_book_the_message_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "jupyter_book.sphinx", None)  # `import` then raises ImportError
+    with pytest.raises(book.BookError, match=r"Jupyter Book 1.x, which is not installed .* -r requirements.txt"):
+        book.build(tmp_path / "book")
+    assert not (tmp_path / "book").exists()
