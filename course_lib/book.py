@@ -105,8 +105,9 @@ def read_chapters(folder: Path) -> list[Path]:
         raise BookError(f"no chapter notebooks (NN_name.ipynb) in {folder}")
     for notebook in notebooks:
         try:
-            nb = json.loads(notebook.read_text(encoding="utf-8"))
-            nbformat.validate(nbformat.reads(json.dumps(nb), as_version=4))
+            text = notebook.read_text(encoding="utf-8")
+            json.loads(text)  # a JSON error with its line and column, before nbformat's own message
+            nbformat.validate(nbformat.reads(text, as_version=4))
         except json.JSONDecodeError as error:
             _invalid(notebook, f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}")
         except nbformat.ValidationError as error:
@@ -195,13 +196,10 @@ def _prepare(output: Path) -> None:
         shutil.rmtree(output / name, ignore_errors=True)
 
 
-def stage(root: Path, source: Path) -> list[Path]:
-    """Copy the README, SOURCES.md and the chapters of ``root`` into ``source`` with the book's configuration.
-
-    Returns the chapters copied, in order. Reads nothing but ``root/README.md``, ``root/SOURCES.md`` and
-    ``root/chapters/NN_*.ipynb`` (never a learner's workspace).
+def stage(root: Path, source: Path, chapters: list[Path]) -> None:
+    """Copy ``root``'s README and SOURCES.md and ``chapters`` (from ``read_chapters``) into ``source``, with the
+    book's configuration. Reads nothing else (never a learner's workspace).
     """
-    chapters = read_chapters(root / "chapters")
     for name in ("README.md", "SOURCES.md"):
         if not (root / name).is_file():
             raise BookError(f"{root / name} is missing: the book starts with the README and ends with the sources")
@@ -216,7 +214,6 @@ def stage(root: Path, source: Path) -> list[Path]:
     static.mkdir()
     (static / "course.css").write_text(CSS, encoding="utf-8")
     (static / "course.js").write_text(JS, encoding="utf-8")
-    return chapters
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -240,7 +237,7 @@ def build(output: Path = BOOK_DIR, root: Path | None = None) -> Book:
     """
     output = Path(output).resolve()
     root = Path(paths.PROJECT_ROOT if root is None else root)
-    read_chapters(root / "chapters")  # before anything is written
+    chapters = read_chapters(root / "chapters")  # before anything is written
     _mathjax()
     try:
         from jupyter_book.sphinx import build_sphinx
@@ -249,7 +246,7 @@ def build(output: Path = BOOK_DIR, root: Path | None = None) -> Book:
                         "Fix: python -m pip install -r requirements.txt") from None
     _prepare(output)
     source, building, html = output / "source", output / "html.new", output / "html"
-    stage(root, source)
+    stage(root, source, chapters)
 
     messages = io.StringIO()
     with contextlib.redirect_stderr(messages), contextlib.redirect_stdout(io.StringIO()):
@@ -260,8 +257,7 @@ def build(output: Path = BOOK_DIR, root: Path | None = None) -> Book:
                               noconfig=True, freshenv=True, quiet=True, warningiserror=True, keep_going=True)
     problems = [_where(_ANSI.sub("", line).replace(f"{source}/", "")) for line in messages.getvalue().splitlines()
                 if re.search(r"WARNING|ERROR|Exception|Error", _ANSI.sub("", line))]
-    pages = [building / "README.html"] + [building / "chapters" / f"{n.stem}.html"
-                                          for n in paths.chapter_notebooks(source / "chapters")]
+    pages = [building / "README.html"] + [building / "chapters" / f"{n.stem}.html" for n in chapters]
     pages.append(building / "SOURCES.html")
     missing = [str(page.relative_to(building)) for page in pages if not page.is_file()]
     if status != 0 or problems or missing:
